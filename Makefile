@@ -1,0 +1,63 @@
+# One entry point per job; see README.md. Every target installs what it needs first.
+SHELL := /bin/bash
+PY := .venv/bin/python
+RASA := .venv-rasa/bin/rasa
+ENGINE_PY := .venv-rasa/bin/python
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: setup run serve train test lint typecheck unit unit-actions validate nlu-eval \
+	conversations e2e bench clean
+
+setup: .venv/.installed .venv-rasa/.installed
+
+.venv/.installed: requirements/gateway.lock scripts/bootstrap.py
+	python3 scripts/bootstrap.py gateway
+
+.venv-rasa/.installed: requirements/engine.lock scripts/bootstrap.py
+	python3 scripts/bootstrap.py engine
+
+## Run everything (Rasa, action server, gateway) on embedded defaults.
+run: setup
+	$(PY) -m bot up
+
+serve: .venv/.installed
+	$(PY) -m bot serve
+
+train: setup
+	$(PY) -m bot train
+
+## All that CI checks.
+test: setup lint typecheck unit unit-actions validate train nlu-eval conversations e2e
+	@echo "make test: all checks passed"
+
+lint: .venv/.installed
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: .venv/.installed
+	.venv/bin/mypy
+
+unit: .venv/.installed
+	$(PY) -m pytest -m "not e2e and not browser" -q
+
+unit-actions: .venv-rasa/.installed
+	$(ENGINE_PY) -m pytest -c tests/actions/pytest.ini -q
+
+validate: .venv-rasa/.installed
+	$(PY) -m bot check-knowledge
+	$(RASA) data validate --fail-on-warnings
+
+nlu-eval: setup
+	$(PY) -m bot evaluate-nlu
+
+conversations: setup
+	$(PY) -m bot test-conversations
+
+e2e: setup
+	$(PY) -m pytest -m "e2e or browser" -q
+
+bench: setup
+	$(PY) -m bench.load
+
+clean:
+	rm -rf var/results var/tmp .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,166 @@
+"""The gateway's app factory."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot import __version__
+from bot.conversations import ConversationService
+from bot.db import create_engine, migrate, sessionmaker
+from bot.knowledge import KnowledgeStore
+from bot.push import PushHub
+from bot.rasa_client import RasaClient
+from bot.settings import Settings
+from connectors import webchat
+from connectors.base import ChannelError
+
+logger = logging.getLogger(__name__)
+
+#: Spanish messages for citizens; ``error`` codes are for programs.
+_MESSAGES = {
+    "invalid_json": "No pudimos leer tu mensaje: el cuerpo no es JSON válido.",
+    "invalid_request": "Tu mensaje no tiene el formato esperado.",
+    "not_found": "No encontramos lo que buscas.",
+    "method_not_allowed": "Método no permitido.",
+    "internal_error": "Estamos teniendo problemas, intenta en un momento.",
+}
+
+
+def error_body(code: str, message: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {"error": code, "message": message or _MESSAGES.get(code, code), **extra}
+
+
+def create_app(
+    settings: Settings | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """Build the gateway. ``transport`` replaces the network for tests of outbound calls."""
+    settings = settings or Settings()
+    # Validated now, so a bad article stops start-up with a message naming file and field.
+    knowledge = KnowledgeStore(settings.knowledge_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(migrate, settings.sync_database_url)
+        engine = create_engine(settings.database_url)
+        http = httpx.AsyncClient(
+            transport=transport,
+            timeout=settings.rasa_timeout_seconds,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+        )
+        rasa = RasaClient(
+            http,
+            settings.rasa_url,
+            settings.rasa_token.get_secret_value(),
+            settings.rasa_timeout_seconds,
+        )
+        app.state.http = http
+        app.state.engine = engine
+        app.state.rasa = rasa
+        app.state.conversations = ConversationService(
+            sessionmaker(engine), rasa, knowledge, app.state.push
+        )
+        try:
+            yield
+        finally:
+            await http.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Asistente SUNAT – gateway",
+        version=__version__,
+        description="Channels in, Rasa for language, the knowledge base for answers.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.knowledge = knowledge
+    app.state.push = PushHub()
+    app.state.webchat = webchat.WebchatChannel(settings.webchat_max_message_chars)
+
+    if settings.webchat_allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.webchat_allowed_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse(error_body("invalid_json"), status_code=400)
+        details = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "problem": e.get("msg")}
+            for e in errors
+        ]
+        return JSONResponse(error_body("invalid_request", details=details), status_code=422)
+
+    @app.exception_handler(ChannelError)
+    async def _channel_error(_: Request, exc: ChannelError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(
+            error_body(code, None if code != "http_error" else str(exc.detail)),
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error: %s", type(exc).__name__)
+        return JSONResponse(error_body("internal_error"), status_code=500)
+
+    @app.get("/health", tags=["operations"])
+    async def health(request: Request) -> JSONResponse:
+        """Whether Rasa, the action server and the database answer (503 naming what is down)."""
+        rasa_ok, actions_ok, db_ok = await asyncio.gather(
+            request.app.state.rasa.is_ready(),
+            _actions_ready(request.app.state.http, settings.action_server_url),
+            _database_ready(request.app.state.engine),
+        )
+        components = {"rasa": rasa_ok, "action_server": actions_ok, "database": db_ok}
+        down = [name for name, ok in components.items() if not ok]
+        body = {
+            "status": "ok" if not down else "degraded",
+            "components": {n: ("up" if ok else "down") for n, ok in components.items()},
+            "down": down,
+        }
+        return JSONResponse(body, status_code=503 if down else 200)
+
+    app.include_router(webchat.router)
+    app.mount("/static", StaticFiles(directory=webchat.STATIC), name="static")
+    return app
+
+
+async def _actions_ready(http: httpx.AsyncClient, url: str) -> bool:
+    try:
+        response = await http.get(f"{url}/health", timeout=3.0)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
+
+
+async def _database_ready(engine: Any) -> bool:
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception:
+        logger.warning("database health check failed", exc_info=True)
+        return False
+    return True

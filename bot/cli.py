@@ -1,0 +1,222 @@
+"""``python -m bot``: the project's command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from bot.knowledge import SYSTEM_ARTICLES, KnowledgeError, load_knowledge
+from bot.settings import ROOT, Settings
+
+HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
+CONVERSATIONS = ROOT / "tests" / "conversations"
+RESULTS = ROOT / "var" / "results"
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise SystemExit(f"error: invalid settings ({problems}); see .env.example") from exc
+
+
+def cmd_serve(_: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.app import create_app
+
+    settings = _settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        app = create_app(settings)
+    except KnowledgeError as exc:
+        raise SystemExit(f"error: {exc}") from exc
+    uvicorn.run(
+        app,
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from bot.processes import up
+    from bot.training import train
+
+    # `make run` needs no secret set up: a fresh token for this run protects Rasa's API.
+    os.environ.setdefault("RASA_TOKEN", secrets.token_urlsafe(32))
+    settings = _settings()
+    check_knowledge(settings.knowledge_dir)
+    model = train()
+    return up(model, settings, ready_timeout=args.timeout)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from bot.training import train
+
+    train(config=args.config, force=args.force)
+    return 0
+
+
+def _domain_intents() -> list[str]:
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return [i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents", [])]
+
+
+def check_knowledge(directory: Path) -> str:
+    """Validate articles and their fit with the domain; return a summary or exit with errors."""
+    try:
+        kb = load_knowledge(directory)
+    except KnowledgeError as exc:
+        raise SystemExit(f"error: {exc}") from exc
+    intents = set(_domain_intents())
+    problems = [
+        f"intent '{i}' has no article data/knowledge/{i}.yml"
+        for i in sorted(intents)
+        if i not in kb
+    ]
+    for article in kb.articles:
+        if article.id not in intents and article.id not in SYSTEM_ARTICLES:
+            problems.append(f"{article.id}.yml answers no intent of domain.yml")
+        for button in article.buttons:
+            if button.payload[1:] not in intents:
+                problems.append(
+                    f"{article.id}.yml: button '{button.title}' "
+                    f"names unknown intent {button.payload}"
+                )
+    if problems:
+        raise SystemExit("error: knowledge base and domain disagree:\n  " + "\n  ".join(problems))
+    return f"knowledge OK: {len(kb)} articles, {len(intents)} intents answered"
+
+
+def cmd_check_knowledge(_: argparse.Namespace) -> int:
+    print(check_knowledge(Path(os.environ.get("KNOWLEDGE_DIR", ROOT / "data" / "knowledge"))))
+    return 0
+
+
+def _rasa(*args: str) -> int:
+    from bot.engine_env import engine_bin, engine_environ
+
+    return subprocess.run(
+        [str(engine_bin("rasa")), *args], cwd=ROOT, env=engine_environ()
+    ).returncode
+
+
+def evaluate_nlu(config: str, out: Path) -> dict[str, dict[str, float]]:
+    """Train (if needed) with ``config`` and evaluate on the held-out file; return the report."""
+    from bot.training import train
+
+    model = train(config=config)
+    code = _rasa("test", "nlu", "--nlu", str(HELDOUT), "--model", str(model), "--out", str(out))
+    if code != 0:
+        raise SystemExit(f"error: rasa test nlu failed (exit {code})")
+    report: dict[str, dict[str, float]] = json.loads((out / "intent_report.json").read_text())
+    return report
+
+
+def cmd_evaluate_nlu(args: argparse.Namespace) -> int:
+    out = RESULTS / f"nlu-{Path(args.config).stem}"
+    report = evaluate_nlu(args.config, out)
+    weak = sorted(
+        (
+            (name, row)
+            for name, row in report.items()
+            if isinstance(row, dict)
+            and "support" in row
+            and name not in ("macro avg", "weighted avg", "micro avg")
+            and row["f1-score"] < 1.0
+        ),
+        key=lambda item: item[1]["f1-score"],
+    )
+    for name, row in weak:
+        print(
+            f"  {name:28} f1={row['f1-score']:.3f} support={row['support']:.0f} "
+            f"confused_with={row.get('confused_with', {})}"
+        )
+    macro = report["macro avg"]["f1-score"]
+    verdict = "PASS" if macro >= args.min_f1 else "FAIL"
+    print(
+        f"NLU held-out {verdict}: macro-F1 {macro:.4f} (minimum {args.min_f1}), "
+        f"accuracy {report.get('accuracy', 0.0):.4f}, report in {out.relative_to(ROOT)}"
+    )
+    return 0 if macro >= args.min_f1 else 1
+
+
+def cmd_test_conversations(_: argparse.Namespace) -> int:
+    from bot.training import train
+
+    model = train()
+    out = RESULTS / "conversations"
+    code = _rasa(
+        "test",
+        "core",
+        "--stories",
+        str(CONVERSATIONS),
+        "--model",
+        str(model),
+        "--fail-on-prediction-errors",
+        "--e2e",
+        "--out",
+        str(out),
+    )
+    print(
+        f"conversation tests {'PASS' if code == 0 else 'FAIL'} (report in {out.relative_to(ROOT)})"
+    )
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser(
+        "up", help="train if needed, then run Rasa, the action server and the gateway"
+    )
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait until healthy")
+    p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("serve", help="run the gateway alone (Rasa must be running)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("train", help="train a model unless one for the current data exists")
+    p.add_argument("--config", default="config.yml")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("check-knowledge", help="validate the knowledge base against the domain")
+    p.set_defaults(func=cmd_check_knowledge)
+
+    p = sub.add_parser("evaluate-nlu", help="macro-F1 on the held-out file, fail under a minimum")
+    p.add_argument("--config", default="config.yml")
+    p.add_argument(
+        "--min-f1", type=float, default=float(os.environ.get("NLU_MIN_MACRO_F1", "0.93"))
+    )
+    p.set_defaults(func=cmd_evaluate_nlu)
+
+    p = sub.add_parser("test-conversations", help="rasa test core --fail-on-prediction-errors")
+    p.set_defaults(func=cmd_test_conversations)
+
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Client of the Rasa engine: its REST channel (messages) and HTTP API (status)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+from connectors.base import BotMessage
+
+logger = logging.getLogger(__name__)
+
+
+class EngineUnavailable(Exception):
+    """Rasa (or the action server behind it) could not answer."""
+
+
+class RasaClient:
+    """Talks to Rasa through the gateway's shared ``httpx.AsyncClient``."""
+
+    def __init__(self, http: httpx.AsyncClient, base_url: str, token: str, timeout: float) -> None:
+        self._http = http
+        self._base_url = base_url.rstrip("/")
+        self._token = token
+        self._timeout = timeout
+
+    async def send(
+        self, sender_id: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[BotMessage]:
+        """Send one user message; return the bot's replies.
+
+        Raises :class:`EngineUnavailable` when Rasa cannot be reached, fails, or returns no
+        answer at all (every intent has an answer, so an empty reply means an action failed).
+        """
+        body = {"sender": sender_id, "message": text, "metadata": metadata or {}}
+        try:
+            response = await self._http.post(
+                f"{self._base_url}/webhooks/rest/webhook", json=body, timeout=self._timeout
+            )
+        except httpx.HTTPError as exc:
+            raise EngineUnavailable(f"rasa unreachable: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise EngineUnavailable(f"rasa answered HTTP {response.status_code}")
+        try:
+            replies = response.json()
+        except ValueError as exc:
+            raise EngineUnavailable("rasa answered something that is not JSON") from exc
+        if not isinstance(replies, list) or not replies:
+            raise EngineUnavailable("rasa answered no message (is the action server up?)")
+        return [r for r in replies if isinstance(r, dict)]
+
+    async def is_ready(self) -> bool:
+        """Rasa answers its status API and has a model loaded."""
+        try:
+            response = await self._http.get(
+                f"{self._base_url}/status", params={"token": self._token}, timeout=3.0
+            )
+        except httpx.HTTPError:
+            return False
+        if response.status_code != 200:
+            return False
+        try:
+            return bool(response.json().get("model_file"))
+        except ValueError:
+            return False

@@ -1,0 +1,58 @@
+"""Settings, read from the environment (and ``.env``) only. ``.env.example`` lists them all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+_PLACEHOLDERS = {"", "changeme", "change-me", "secret", "token", "xxx", "test"}
+
+
+class Settings(BaseSettings):
+    """Every setting of the gateway. Secrets have no default."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    environment: Literal["development", "production"] = "development"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = Field(8000, ge=1, le=65535)
+
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: SecretStr = Field(description="Token of Rasa's HTTP API (rasa run --auth-token)")
+    rasa_timeout_seconds: float = Field(15.0, gt=0)
+    action_server_url: str = "http://127.0.0.1:5055"
+
+    database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'gateway.db'}"
+    knowledge_dir: Path = ROOT / "data" / "knowledge"
+
+    webchat_max_message_chars: int = Field(4096, ge=1)
+    webchat_allowed_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("rasa_url", "action_server_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> Settings:
+        token = self.rasa_token.get_secret_value()
+        if self.environment == "production" and (token.lower() in _PLACEHOLDERS or len(token) < 16):
+            raise ValueError("RASA_TOKEN must be a real secret (16+ characters) in production")
+        if not token:
+            raise ValueError("RASA_TOKEN must not be empty")
+        return self
+
+    @property
+    def sync_database_url(self) -> str:
+        """The same database through a synchronous driver (migrations)."""
+        return self.database_url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg")

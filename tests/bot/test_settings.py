@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from bot.settings import Settings
+
+
+def test_rasa_token_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError, match="rasa_token"):
+        Settings()
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RASA_TOKEN", "a-long-enough-secret-token")
+    monkeypatch.setenv("RASA_URL", "http://rasa.internal:5005/")
+    monkeypatch.setenv("GATEWAY_PORT", "9000")
+    settings = Settings()
+    assert settings.rasa_url == "http://rasa.internal:5005"
+    assert settings.gateway_port == 9000
+    assert "a-long-enough" not in repr(settings)
+
+
+@pytest.mark.parametrize("token", ["changeme", "short"])
+def test_production_refuses_placeholder_secrets(
+    monkeypatch: pytest.MonkeyPatch, token: str
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("RASA_TOKEN", token)
+    with pytest.raises(ValidationError, match="RASA_TOKEN must be a real secret"):
+        Settings()
+
+
+def test_urls_must_be_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RASA_TOKEN", "a-long-enough-secret-token")
+    monkeypatch.setenv("ACTION_SERVER_URL", "localhost:5055")
+    with pytest.raises(ValidationError, match="action_server_url"):
+        Settings()
+
+
+def test_async_sqlite_url_has_a_sync_twin_for_migrations(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RASA_TOKEN", "a-long-enough-secret-token")
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:////tmp/x.db")
+    assert Settings().sync_database_url == "sqlite:////tmp/x.db"

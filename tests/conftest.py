@@ -1,0 +1,57 @@
+"""Shared by every gateway test: no setting leaks in from the developer's environment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.app import create_app
+from bot.settings import Settings
+from tests.ports import free_port
+
+SETTING_NAMES = (
+    "ENVIRONMENT",
+    "LOG_LEVEL",
+    "GATEWAY_HOST",
+    "GATEWAY_PORT",
+    "RASA_URL",
+    "RASA_TOKEN",
+    "RASA_TIMEOUT_SECONDS",
+    "ACTION_SERVER_URL",
+    "DATABASE_URL",
+    "KNOWLEDGE_DIR",
+    "WEBCHAT_MAX_MESSAGE_CHARS",
+    "WEBCHAT_ALLOWED_ORIGINS",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    # pydantic-settings reads .env from the working directory: run from an empty one.
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+
+
+@pytest.fixture()
+def settings(tmp_path: Path) -> Settings:
+    """Settings whose Rasa and action server are down (nothing listens on their ports)."""
+    return Settings(
+        rasa_url=f"http://127.0.0.1:{free_port()}",
+        action_server_url=f"http://127.0.0.1:{free_port()}",
+        rasa_token="unit-test-token-0123456789",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}",
+        rasa_timeout_seconds=2.0,
+    )
+
+
+@pytest.fixture()
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client

@@ -1,0 +1,130 @@
+"""The web chat endpoint's contract for bad input and a down engine (no engine needed).
+
+Answers from a running engine are covered end to end in tests/e2e/.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from bot.settings import ROOT
+from connectors.webchat import MAX_SENDER_CHARS
+
+
+def post(client: TestClient, body: object) -> tuple[int, object]:
+    response = client.post("/webhooks/webchat", json=body)
+    assert response.headers["content-type"].startswith("application/json")
+    return response.status_code, response.json()
+
+
+def test_invalid_json_is_a_400_with_a_spanish_message(client: TestClient) -> None:
+    response = client.post(
+        "/webhooks/webchat",
+        content=b'{"sender": "a", "message": ',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_json"
+    assert "JSON" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"sender": "a"}, "message"),
+        ({"message": "hola"}, "sender"),
+        ({"sender": "a", "message": ""}, "message"),
+        ({"sender": "a", "message": "   \n "}, "message"),
+        ({"sender": "a", "message": 42}, "message"),
+        ({"sender": "a", "message": ["hola"]}, "message"),
+        ({"sender": "a", "message": None}, "message"),
+        ({"sender": 7, "message": "hola"}, "sender"),
+        ({"sender": "", "message": "hola"}, "sender"),
+        ({"sender": "a\x00b", "message": "hola"}, "sender"),
+        ({"sender": "a\nb", "message": "hola"}, "sender"),
+        ({"sender": "x" * (MAX_SENDER_CHARS + 1), "message": "hola"}, "sender"),
+        ({"sender": "a", "message": "hola", "metadata": "no"}, "metadata"),
+    ],
+)
+def test_invalid_fields_are_a_422_naming_the_field(
+    client: TestClient, body: dict[str, object], field: str
+) -> None:
+    status, payload = post(client, body)
+    assert status == 422
+    assert isinstance(payload, dict)
+    assert payload["error"] == "invalid_request"
+    assert payload["message"] == "Tu mensaje no tiene el formato esperado."
+    assert [d["field"] for d in payload["details"]] == [field]
+
+
+def test_body_that_is_not_an_object_is_a_422(client: TestClient) -> None:
+    status, payload = post(client, ["hola"])
+    assert status == 422
+    assert isinstance(payload, dict) and payload["error"] == "invalid_request"
+
+
+def test_message_over_the_limit_is_a_413_and_is_not_recorded(client: TestClient) -> None:
+    limit = client.app.state.settings.webchat_max_message_chars  # type: ignore[attr-defined]
+    status, payload = post(client, {"sender": "largo", "message": "a" * (limit + 1)})
+    assert status == 413
+    assert isinstance(payload, dict)
+    assert payload["error"] == "message_too_long"
+    assert str(limit) in payload["message"]
+    assert client.get("/webchat/history", params={"sender": "largo"}).json() == []
+
+
+def test_longest_sender_is_accepted(client: TestClient) -> None:
+    status, _ = post(client, {"sender": "x" * MAX_SENDER_CHARS, "message": "hola"})
+    assert status == 200
+
+
+def test_engine_down_answers_in_spanish_and_keeps_the_message(client: TestClient) -> None:
+    notice = yaml.safe_load((ROOT / "data/knowledge/error_servicio.yml").read_text("utf-8"))
+    status, payload = post(client, {"sender": "ana", "message": "como saco mi ruc"})
+    assert status == 200
+    assert payload == [{"recipient_id": "ana", "text": notice["answer"].strip()}]
+    history = client.get("/webchat/history", params={"sender": "ana"}).json()
+    assert [(h["direction"], h["text"]) for h in history] == [
+        ("in", "como saco mi ruc"),
+        ("out", notice["answer"].strip()),
+    ]
+
+
+def test_health_names_what_is_down(client: TestClient) -> None:
+    response = client.get("/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["down"] == ["rasa", "action_server"]
+    assert body["components"]["database"] == "up"
+
+
+def test_history_rejects_a_bad_sender(client: TestClient) -> None:
+    response = client.get("/webchat/history", params={"sender": "a\x07"})
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_sender"
+
+
+def test_unknown_route_is_a_json_404(client: TestClient) -> None:
+    response = client.get("/no-existe")
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+
+
+def test_wrong_method_is_a_json_405(client: TestClient) -> None:
+    response = client.get("/webhooks/webchat")
+    assert response.status_code == 405
+    assert response.json()["error"] == "method_not_allowed"
+
+
+def test_page_and_openapi_are_served(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert 'lang="es-PE"' in page.text
+    assert "/static/webchat.js" in page.text
+    assert client.get("/static/webchat.js").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert "/webhooks/webchat" in spec["paths"]
+    assert client.get("/docs").status_code == 200

@@ -1,0 +1,161 @@
+"""End to end: ``python -m bot up`` starts the three processes; chat through the web chat."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.knowledge import load_knowledge
+from bot.settings import ROOT
+from tests.e2e.stack import (
+    Ports,
+    running_up,
+    stack_environ,
+    start_actions,
+    start_gateway,
+    start_rasa,
+    stop,
+    wait_healthy,
+)
+
+pytestmark = pytest.mark.e2e
+KB = load_knowledge(ROOT / "data" / "knowledge")
+
+
+def chat(base_url: str, sender: str, message: str) -> list[dict[str, object]]:
+    response = httpx.post(
+        f"{base_url}/webhooks/webchat", json={"sender": sender, "message": message}, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    replies: list[dict[str, object]] = response.json()
+    return replies
+
+
+def answer_of(article_id: str) -> str:
+    return KB.require(article_id).answer
+
+
+@pytest.mark.parametrize(
+    ("message", "article"),
+    [
+        ("hola buenas", "saludo"),
+        ("oe causa como saco mi ruc con mi dni", "ruc_inscripcion_dni"),
+        ("soy venezolano puedo sacar ruc?", "ruc_inscripcion_extranjero"),
+        ("cuanto cuesta sacar el ruc", "ruc_costo"),
+        ("vendo ropa por facebook necesito ruc", "ruc_vendedor_online"),
+        ("quiero cerrar mi ruc definitivamente", "ruc_baja"),
+        ("que regimen me conviene", "regimenes_resumen"),
+        ("cuanto pago en el nuevo rus", "regimen_nuevo_rus"),
+        ("que es el regimen mype tributario", "regimen_rmt"),
+        ("cuanto es el igv", "igv"),
+        ("cuanto vale la uit este año", "uit"),
+        ("diferencia entre boleta y factura", "boleta_vs_factura"),
+        ("como emito factura electronica", "facturacion_electronica"),
+        ("que es la clave sol", "clave_sol_que_es"),
+        ("me olvide mi clave sol", "clave_sol_recuperar"),
+        ("cuando vence mi declaracion mensual", "cronograma"),
+        ("no vendi nada este mes igual declaro?", "declaracion_sin_ventas"),
+        ("cual es el telefono de sunat", "contacto_sunat"),
+        ("quiero hablar con una persona", "pedir_humano"),
+        ("eres un robot?", "es_bot"),
+    ],
+)
+def test_topics_are_answered_from_the_knowledge_base(
+    base_url: str, message: str, article: str
+) -> None:
+    replies = chat(base_url, f"e2e-{uuid.uuid4()}", message)
+    assert [r.get("text") for r in replies] == [answer_of(article)]
+
+
+def test_quick_reply_payload_sent_back_as_message(base_url: str) -> None:
+    sender = f"e2e-{uuid.uuid4()}"
+    greeting = chat(base_url, sender, "hola")[0]
+    buttons = greeting["buttons"]
+    assert isinstance(buttons, list) and buttons
+    first = buttons[0]
+    replies = chat(base_url, sender, first["payload"])
+    assert replies[0]["text"] == answer_of(first["payload"].removeprefix("/"))
+    assert replies[0]["recipient_id"] == sender
+
+
+def test_misunderstanding_offers_candidates_then_the_polite_fallback(base_url: str) -> None:
+    sender = f"e2e-{uuid.uuid4()}"
+    first = chat(base_url, sender, "fkdjsl qwpeoi zmxn")[0]
+    assert first["text"] == answer_of("aclarar")
+    assert isinstance(first["buttons"], list)
+    assert first["buttons"][-1]["payload"] == "/fuera_de_alcance"
+    second = chat(base_url, sender, "xjq wwz kkp")[0]
+    assert second["text"] == answer_of("fallback")
+
+
+def test_conversation_is_kept_for_a_reloaded_page(base_url: str) -> None:
+    sender = f"e2e-{uuid.uuid4()}"
+    chat(base_url, sender, "que es el ruc")
+    history = httpx.get(f"{base_url}/webchat/history", params={"sender": sender}).json()
+    assert [(h["direction"], h["text"]) for h in history] == [
+        ("in", "que es el ruc"),
+        ("out", answer_of("ruc_que_es")),
+    ]
+
+
+def test_health_reports_every_component_up(base_url: str) -> None:
+    body = httpx.get(f"{base_url}/health").json()
+    assert body == {
+        "status": "ok",
+        "components": {"rasa": "up", "action_server": "up", "database": "up"},
+        "down": [],
+    }
+
+
+def test_ctrl_c_stops_all_three_processes(tmp_path: Path) -> None:
+    with running_up(tmp_path) as (base_url, process, ports):
+        assert chat(base_url, "ctrl-c", "hola")[0]["text"] == answer_of("saludo")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    output = (tmp_path / "up.log").read_text()
+    assert "stopped: gateway, Rasa and the action server" in output
+    for port in (ports.gateway, ports.rasa, ports.actions):
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+def test_gateway_survives_engine_outages_and_recovers(tmp_path: Path) -> None:
+    ports = Ports.free()
+    env = stack_environ(ports, tmp_path)
+    base_url = f"http://127.0.0.1:{ports.gateway}"
+    processes: dict[str, subprocess.Popen[str]] = {
+        "actions": start_actions(ports, env, tmp_path / "actions.log"),
+        "rasa": start_rasa(ports, env, tmp_path / "rasa.log"),
+        "gateway": start_gateway(env, tmp_path / "gateway.log"),
+    }
+    try:
+        wait_healthy(base_url, 240)
+        notice = answer_of("error_servicio")
+
+        # The action server stops: Rasa answers nothing, the citizen gets the notice.
+        stop(processes["actions"])
+        health = httpx.get(f"{base_url}/health")
+        assert health.status_code == 503 and health.json()["down"] == ["action_server"]
+        assert chat(base_url, "caida", "que es el igv")[0]["text"] == notice
+
+        # Rasa stops too.
+        stop(processes["rasa"])
+        assert httpx.get(f"{base_url}/health").json()["down"] == ["rasa", "action_server"]
+        assert chat(base_url, "caida", "que es el igv")[0]["text"] == notice
+        assert processes["gateway"].poll() is None
+
+        # Both come back: the gateway recovers by itself, nothing was lost.
+        processes["actions"] = start_actions(ports, env, tmp_path / "actions.log")
+        processes["rasa"] = start_rasa(ports, env, tmp_path / "rasa.log")
+        wait_healthy(base_url, 240)
+        assert chat(base_url, "caida", "que es el igv")[0]["text"] == answer_of("igv")
+        history = httpx.get(f"{base_url}/webchat/history", params={"sender": "caida"}).json()
+        assert [h["text"] for h in history if h["direction"] == "in"] == ["que es el igv"] * 3
+    finally:
+        for process in processes.values():
+            stop(process)
