@@ -41,7 +41,7 @@ unit: .venv/.installed
 	$(PY) -m pytest -m "not e2e and not browser" -q
 
 unit-actions: .venv-rasa/.installed
-	$(ENGINE_PY) -m pytest -c tests/actions/pytest.ini -q
+	$(ENGINE_PY) -m pytest -c tests/actions/pytest.ini --confcutdir=tests/actions -q tests/actions
 
 validate: .venv-rasa/.installed
 	$(PY) -m bot check-knowledge

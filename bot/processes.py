@@ -1,7 +1,9 @@
-"""``python -m bot up``: run Rasa, the action server and the gateway together.
+"""The three processes: Rasa, the action server and the gateway.
 
-Children run in their own process groups with their output in ``var/logs/``; Ctrl-C (or
-SIGTERM) stops all three, gateway first so no request reaches a stopped engine.
+``python -m bot up`` runs them together: children run in their own process groups with their
+output in ``var/logs/``; Ctrl-C (or SIGTERM) stops all three, gateway first so no request
+reaches a stopped engine. The end-to-end tests and the benchmark start them through the same
+functions.
 """
 
 from __future__ import annotations
@@ -31,38 +33,81 @@ class Child:
     log: Path
 
 
-def _port(url: str) -> int:
+def url_port(url: str) -> int:
     parts = urlsplit(url)
     return parts.port or (443 if parts.scheme == "https" else 80)
 
 
-def _spawn(name: str, command: list[str], env: dict[str, str]) -> Child:
-    LOGS.mkdir(parents=True, exist_ok=True)
-    log = LOGS / f"{name}.log"
+def actions_command(settings: Settings) -> list[str]:
+    port = str(url_port(settings.action_server_url))
+    return [str(engine_bin("rasa")), "run", "actions", "--actions", "actions", "--port", port]
+
+
+def rasa_command(settings: Settings, model: Path) -> list[str]:
+    return [
+        str(engine_bin("rasa")), "run", "--enable-api",
+        "--auth-token", settings.rasa_token.get_secret_value(),
+        "--interface", "127.0.0.1", "--port", str(url_port(settings.rasa_url)),
+        "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+    ]  # fmt: skip
+
+
+def gateway_command() -> list[str]:
+    return [sys.executable, "-m", "bot", "serve"]
+
+
+def engine_process_environ(settings: Settings) -> dict[str, str]:
+    env = engine_environ(settings.action_server_url)
+    env["SANIC_HOST"] = "127.0.0.1"  # the action server listens on loopback only
+    env["KNOWLEDGE_DIR"] = str(settings.knowledge_dir)
+    return env
+
+
+def gateway_process_environ(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["RASA_TOKEN"] = settings.rasa_token.get_secret_value()
+    return env
+
+
+def spawn(name: str, command: list[str], env: dict[str, str], log: Path | None = None) -> Child:
+    """Start a child in its own process group, its output appended to ``log``."""
+    log = log or LOGS / f"{name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
     return Child(name, process, log)
 
 
-def _stop(children: list[Child]) -> None:
+def stop(children: list[Child], grace: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM each child's group in order, then SIGKILL what is left after ``grace``."""
     for child in children:
         if child.process.poll() is None:
             os.killpg(child.process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    deadline = time.monotonic() + grace
     for child in children:
         try:
             child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             os.killpg(child.process.pid, signal.SIGKILL)
             child.process.wait()
+
+
+def health(base_url: str) -> str:
+    """``"ok"``, or what the gateway's /health says is not up yet."""
+    try:
+        response = httpx.get(f"{base_url}/health", timeout=5.0)
+    except httpx.HTTPError:
+        return "gateway starting"
+    if response.status_code == 200:
+        return "ok"
+    try:
+        down = response.json().get("down", [])
+    except ValueError:
+        return f"gateway answered {response.status_code}"
+    return "starting " + ", ".join(down)
 
 
 class _Stop(Exception):
@@ -73,78 +118,34 @@ def _raise_stop(signum: int, _frame: object) -> None:
     raise _Stop(signal.Signals(signum).name)
 
 
+def _exited(children: list[Child]) -> Child | None:
+    return next((c for c in children if c.process.poll() is not None), None)
+
+
 def up(model: Path, settings: Settings, ready_timeout: float = 300.0) -> int:
     """Start the three processes, wait until healthy, print the URL, run until stopped."""
-    token = settings.rasa_token.get_secret_value()
-    engine_env = engine_environ(settings.action_server_url)
-    engine_env["SANIC_HOST"] = "127.0.0.1"
-    engine_env["KNOWLEDGE_DIR"] = str(settings.knowledge_dir)
-    gateway_env = dict(os.environ)
-    gateway_env["RASA_TOKEN"] = token
-
     children: list[Child] = []
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     started = time.monotonic()
     try:
-        children.append(
-            _spawn(
-                "actions",
-                [
-                    str(engine_bin("rasa")),
-                    "run",
-                    "actions",
-                    "--actions",
-                    "actions",
-                    "--port",
-                    str(_port(settings.action_server_url)),
-                ],
-                engine_env,
-            )
-        )
-        children.append(
-            _spawn(
-                "rasa",
-                [
-                    str(engine_bin("rasa")),
-                    "run",
-                    "--enable-api",
-                    "--auth-token",
-                    token,
-                    "--interface",
-                    "127.0.0.1",
-                    "--port",
-                    str(_port(settings.rasa_url)),
-                    "--model",
-                    str(model),
-                    "--endpoints",
-                    "endpoints.yml",
-                    "--credentials",
-                    "credentials.yml",
-                ],
-                engine_env,
-            )
-        )
-        children.append(_spawn("gateway", [sys.executable, "-m", "bot", "serve"], gateway_env))
+        engine_env = engine_process_environ(settings)
+        children.append(spawn("actions", actions_command(settings), engine_env))
+        children.append(spawn("rasa", rasa_command(settings, model), engine_env))
+        children.append(spawn("gateway", gateway_command(), gateway_process_environ(settings)))
         print(
             f"starting Rasa, the action server and the gateway (logs in {LOGS.relative_to(ROOT)}/)",
             flush=True,
         )
-
         url = f"http://{settings.gateway_host}:{settings.gateway_port}"
         last_report = ""
-        while True:
-            for child in children:
-                if child.process.poll() is not None:
-                    print(
-                        f"error: {child.name} exited with {child.process.returncode}; "
-                        f"see {child.log}",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    return 1
-            state = _health(url)
-            if state == "ok":
-                break
+        while (state := health(url)) != "ok":
+            if dead := _exited(children):
+                print(
+                    f"error: {dead.name} exited with {dead.process.returncode}; see {dead.log}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                return 1
             if state != last_report:
                 print(f"  waiting: {state}", flush=True)
                 last_report = state
@@ -157,38 +158,22 @@ def up(model: Path, settings: Settings, ready_timeout: float = 300.0) -> int:
             f"(API docs: {url}/docs). Ctrl-C stops everything.",
             flush=True,
         )
-        while True:
-            for child in children:
-                if child.process.poll() is not None:
-                    print(
-                        f"error: {child.name} stopped unexpectedly "
-                        f"(exit {child.process.returncode}); see {child.log}",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    return 1
+        while not (dead := _exited(children)):
             time.sleep(1.0)
-    except _Stop as stop:
-        print(f"\n{stop.args[0]} received, stopping…", flush=True)
+        print(
+            f"error: {dead.name} stopped unexpectedly (exit {dead.process.returncode}); "
+            f"see {dead.log}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
+    except _Stop as received:
+        print(f"\n{received.args[0]} received, stopping…", flush=True)
         return 0
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        _stop(list(reversed(children)))
+        stop(list(reversed(children)))
         for s, handler in previous.items():
             signal.signal(s, handler)
         if children:
             print("stopped: gateway, Rasa and the action server", flush=True)
-
-
-def _health(url: str) -> str:
-    try:
-        response = httpx.get(f"{url}/health", timeout=5.0)
-    except httpx.HTTPError:
-        return "gateway starting"
-    if response.status_code == 200:
-        return "ok"
-    try:
-        down = response.json().get("down", [])
-    except ValueError:
-        return f"gateway answered {response.status_code}"
-    return "starting " + ", ".join(down)

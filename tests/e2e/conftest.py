@@ -1,23 +1,14 @@
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.stack import Ports, running_up
+from tests.e2e.stack import running_up
 
 
 @pytest.fixture(scope="session")
-def stack(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[str, subprocess.Popen[str], Ports, Path]]:
-    workdir = tmp_path_factory.mktemp("stack")
-    with running_up(workdir) as (base_url, process, ports):
-        yield base_url, process, ports, workdir
-
-
-@pytest.fixture(scope="session")
-def base_url(stack: tuple[str, subprocess.Popen[str], Ports, Path]) -> str:
-    return stack[0]
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One ``python -m bot up`` for the whole session."""
+    with running_up(tmp_path_factory.mktemp("stack")) as (stack, _):
+        yield stack.base_url

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,156 +11,121 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from bot.engine_env import engine_bin, engine_environ
-from bot.settings import ROOT
+from bot import processes
+from bot.processes import Child
+from bot.settings import ROOT, Settings
 from bot.training import model_path
 from tests.ports import free_port
 
+TOKEN = "e2e-test-token-0123456789abcdef"
+
 
 @dataclass(frozen=True)
-class Ports:
-    gateway: int
-    rasa: int
-    actions: int
+class Stack:
+    """Settings of a stack on free loopback ports, with its files in ``workdir``."""
+
+    settings: Settings
+    workdir: Path
 
     @classmethod
-    def free(cls) -> Ports:
-        return cls(free_port(), free_port(), free_port())
+    def on_free_ports(cls, workdir: Path) -> Stack:
+        settings = Settings(
+            gateway_port=free_port(),
+            rasa_url=f"http://127.0.0.1:{free_port()}",
+            action_server_url=f"http://127.0.0.1:{free_port()}",
+            rasa_token=TOKEN,
+            database_url=f"sqlite+aiosqlite:///{workdir / 'gateway.db'}",
+            log_level="WARNING",
+        )
+        return cls(settings, workdir)
 
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.gateway_port}"
 
-def stack_environ(ports: Ports, workdir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "GATEWAY_PORT": str(ports.gateway),
-            "RASA_URL": f"http://127.0.0.1:{ports.rasa}",
-            "ACTION_SERVER_URL": f"http://127.0.0.1:{ports.actions}",
-            "RASA_TOKEN": "e2e-test-token-0123456789abcdef",
-            "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'gateway.db'}",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    return env
-
-
-def wait_healthy(
-    base_url: str, timeout: float, process: subprocess.Popen[str] | None = None
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=3).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"{base_url} not healthy after {timeout:.0f} s")
-
-
-def start_rasa(ports: Ports, env: dict[str, str], log: Path) -> subprocess.Popen[str]:
-    """Rasa alone (the recovery test stops and restarts it)."""
-    engine_env = {**engine_environ(env["ACTION_SERVER_URL"])}
-    command = [
-        str(engine_bin("rasa")),
-        "run",
-        "--enable-api",
-        "--auth-token",
-        env["RASA_TOKEN"],
-        "--interface",
-        "127.0.0.1",
-        "--port",
-        str(ports.rasa),
-        "--model",
-        str(model_path()),
-        "--endpoints",
-        "endpoints.yml",
-        "--credentials",
-        "credentials.yml",
-    ]
-    with log.open("a") as out:
-        return subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=engine_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
+    @property
+    def ports(self) -> tuple[int, int, int]:
+        s = self.settings
+        return (
+            s.gateway_port,
+            processes.url_port(s.rasa_url),
+            processes.url_port(s.action_server_url),
         )
 
+    def environ(self) -> dict[str, str]:
+        env = processes.gateway_process_environ(self.settings)
+        s = self.settings
+        env.update(
+            {
+                "GATEWAY_PORT": str(s.gateway_port),
+                "RASA_URL": s.rasa_url,
+                "ACTION_SERVER_URL": s.action_server_url,
+                "DATABASE_URL": s.database_url,
+                "LOG_LEVEL": s.log_level,
+            }
+        )
+        return env
 
-def start_actions(ports: Ports, env: dict[str, str], log: Path) -> subprocess.Popen[str]:
-    engine_env = {**engine_environ(env["ACTION_SERVER_URL"]), "SANIC_HOST": "127.0.0.1"}
-    command = [
-        str(engine_bin("rasa")),
-        "run",
-        "actions",
-        "--actions",
-        "actions",
-        "--port",
-        str(ports.actions),
-    ]
-    with log.open("a") as out:
-        return subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=engine_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
+    def start_actions(self) -> Child:
+        return processes.spawn(
+            "actions",
+            processes.actions_command(self.settings),
+            processes.engine_process_environ(self.settings),
+            self.workdir / "actions.log",
         )
 
-
-def start_gateway(env: dict[str, str], log: Path) -> subprocess.Popen[str]:
-    with log.open("a") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
+    def start_rasa(self) -> Child:
+        return processes.spawn(
+            "rasa",
+            processes.rasa_command(self.settings, model_path()),
+            processes.engine_process_environ(self.settings),
+            self.workdir / "rasa.log",
         )
 
+    def start_gateway(self) -> Child:
+        return processes.spawn(
+            "gateway", processes.gateway_command(), self.environ(), self.workdir / "gateway.log"
+        )
 
-def stop(process: subprocess.Popen[str], sig: signal.Signals = signal.SIGTERM) -> int:
-    if process.poll() is None:
-        os.killpg(process.pid, sig)
-    try:
-        return process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        return process.wait()
+    def wait_healthy(self, timeout: float = 240, up: subprocess.Popen[str] | None = None) -> None:
+        deadline = time.monotonic() + timeout
+        while (state := processes.health(self.base_url)) != "ok":
+            if up is not None and up.poll() is not None:
+                raise RuntimeError(f"`bot up` exited with {up.returncode}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.base_url} not healthy after {timeout:.0f} s: {state}")
+            time.sleep(0.5)
+
+
+def stop(child: Child) -> None:
+    processes.stop([child], grace=20)
 
 
 @contextmanager
-def running_up(workdir: Path) -> Iterator[tuple[str, subprocess.Popen[str], Ports]]:
+def running_up(workdir: Path) -> Iterator[tuple[Stack, subprocess.Popen[str]]]:
     """``python -m bot up`` as a user runs it (``make run``), on free ports."""
-    ports = Ports.free()
-    env = stack_environ(ports, workdir)
+    stack = Stack.on_free_ports(workdir)
     log = workdir / "up.log"
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "up"],
             cwd=ROOT,
-            env=env,
+            env=stack.environ(),
             stdout=out,
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
         )
-    base_url = f"http://127.0.0.1:{ports.gateway}"
     try:
-        wait_healthy(base_url, 240, process)
-        yield base_url, process, ports
+        stack.wait_healthy(up=process)
+        yield stack, process
     except BaseException:
         sys.stderr.write(log.read_text())
         raise
     finally:
-        stop(process, signal.SIGINT)
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -12,16 +11,7 @@ import pytest
 
 from bot.knowledge import load_knowledge
 from bot.settings import ROOT
-from tests.e2e.stack import (
-    Ports,
-    running_up,
-    stack_environ,
-    start_actions,
-    start_gateway,
-    start_rasa,
-    stop,
-    wait_healthy,
-)
+from tests.e2e.stack import Stack, running_up, stop
 
 pytestmark = pytest.mark.e2e
 KB = load_knowledge(ROOT / "data" / "knowledge")
@@ -113,49 +103,48 @@ def test_health_reports_every_component_up(base_url: str) -> None:
 
 
 def test_ctrl_c_stops_all_three_processes(tmp_path: Path) -> None:
-    with running_up(tmp_path) as (base_url, process, ports):
-        assert chat(base_url, "ctrl-c", "hola")[0]["text"] == answer_of("saludo")
+    with running_up(tmp_path) as (stack, process):
+        assert chat(stack.base_url, "ctrl-c", "hola")[0]["text"] == answer_of("saludo")
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
     output = (tmp_path / "up.log").read_text()
     assert "stopped: gateway, Rasa and the action server" in output
-    for port in (ports.gateway, ports.rasa, ports.actions):
+    for port in stack.ports:
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
 
 
 def test_gateway_survives_engine_outages_and_recovers(tmp_path: Path) -> None:
-    ports = Ports.free()
-    env = stack_environ(ports, tmp_path)
-    base_url = f"http://127.0.0.1:{ports.gateway}"
-    processes: dict[str, subprocess.Popen[str]] = {
-        "actions": start_actions(ports, env, tmp_path / "actions.log"),
-        "rasa": start_rasa(ports, env, tmp_path / "rasa.log"),
-        "gateway": start_gateway(env, tmp_path / "gateway.log"),
+    stack = Stack.on_free_ports(tmp_path)
+    base_url = stack.base_url
+    children = {
+        "actions": stack.start_actions(),
+        "rasa": stack.start_rasa(),
+        "gateway": stack.start_gateway(),
     }
     try:
-        wait_healthy(base_url, 240)
+        stack.wait_healthy()
         notice = answer_of("error_servicio")
 
         # The action server stops: Rasa answers nothing, the citizen gets the notice.
-        stop(processes["actions"])
+        stop(children["actions"])
         health = httpx.get(f"{base_url}/health")
         assert health.status_code == 503 and health.json()["down"] == ["action_server"]
         assert chat(base_url, "caida", "que es el igv")[0]["text"] == notice
 
         # Rasa stops too.
-        stop(processes["rasa"])
+        stop(children["rasa"])
         assert httpx.get(f"{base_url}/health").json()["down"] == ["rasa", "action_server"]
         assert chat(base_url, "caida", "que es el igv")[0]["text"] == notice
-        assert processes["gateway"].poll() is None
+        assert children["gateway"].process.poll() is None
 
         # Both come back: the gateway recovers by itself, nothing was lost.
-        processes["actions"] = start_actions(ports, env, tmp_path / "actions.log")
-        processes["rasa"] = start_rasa(ports, env, tmp_path / "rasa.log")
-        wait_healthy(base_url, 240)
+        children["actions"] = stack.start_actions()
+        children["rasa"] = stack.start_rasa()
+        stack.wait_healthy()
         assert chat(base_url, "caida", "que es el igv")[0]["text"] == answer_of("igv")
         history = httpx.get(f"{base_url}/webchat/history", params={"sender": "caida"}).json()
         assert [h["text"] for h in history if h["direction"] == "in"] == ["que es el igv"] * 3
     finally:
-        for process in processes.values():
-            stop(process)
+        for child in children.values():
+            stop(child)

@@ -1,0 +1,352 @@
+"""``make bench``: pipeline comparison and load test, written to docs/benchmarks.md.
+
+1. Pipelines: each candidate config is trained from scratch (fresh Rasa cache, timed),
+   evaluated on the held-out file (macro-F1) and timed per parse in process.
+2. Load: 10 concurrent users, each holding 5-turn conversations, against
+   a. the gateway (``POST /webhooks/webchat``) with the project's model,
+   b. Rasa's own REST channel directly, same model, same Rasa process,
+   c. the gateway with the same data trained on Rasa's default config (DIET, TED, UnexpecTED).
+   Everything runs in one run on this machine, loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bot import processes
+from bot.cli import HELDOUT, evaluate_nlu
+from bot.engine_env import engine_bin, engine_environ
+from bot.knowledge import load_knowledge
+from bot.settings import ROOT, Settings
+from bot.training import train
+
+DOC = ROOT / "docs" / "benchmarks.md"
+RESULTS = ROOT / "var" / "results" / "bench"
+PIPELINES = [
+    ("config.yml", "spaCy (tokens+lemmas only) + word/char n-grams + LogisticRegression; rules"),
+    ("bench/config-spacy-full.yml", "same, Rasa's stock SpacyNLP (NER, senter loaded)"),
+    ("bench/config-whitespace.yml", "whitespace tokens (no spaCy) + n-grams + LogisticRegression"),
+    ("bench/config-diet.yml", "spaCy (lite) + n-grams + DIETClassifier (100 epochs); rules"),
+    ("bench/config-default.yml", "Rasa default: DIET + ResponseSelector; TED + UnexpecTED"),
+]
+CONVERSATIONS = [
+    ["hola", "como saco mi ruc", "cuanto cuesta sacar el ruc", "que regimen me conviene",
+     "gracias"],
+    ["buenas tardes", "que es la clave sol", "me olvide mi clave sol",
+     "cuando vence mi declaracion", "chau"],
+    ["oe una consulta", "diferencia entre boleta y factura", "desde que monto doy boleta",
+     "como emito factura electronica", "gracias causa"],
+    ["hola", "cuanto es la uit", "cuanto es el igv", "que es el nuevo rus", "ok gracias"],
+]  # fmt: skip
+
+
+@dataclass
+class Load:
+    name: str
+    latencies_ms: list[float]
+    seconds: float
+    errors: int
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies_ms) / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+Send = Callable[[httpx.AsyncClient, str, str], Awaitable[bool]]
+
+
+async def run_load(name: str, send: Send, users: int, rounds: int) -> Load:
+    """``users`` concurrent users, each holding ``rounds`` 5-turn conversations."""
+    latencies: list[float] = []
+    errors = 0
+
+    async def user(index: int, http: httpx.AsyncClient) -> None:
+        nonlocal errors
+        for r in range(rounds):
+            sender = f"bench-{uuid.uuid4().hex[:12]}"
+            for text in CONVERSATIONS[(index + r) % len(CONVERSATIONS)]:
+                started = time.perf_counter()
+                ok = await send(http, sender, text)
+                latencies.append((time.perf_counter() - started) * 1000)
+                errors += 0 if ok else 1
+
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        # Warm-up: one conversation, not measured.
+        for text in CONVERSATIONS[0]:
+            await send(http, "bench-warmup", text)
+        started = time.perf_counter()
+        await asyncio.gather(*(user(i, http) for i in range(users)))
+        seconds = time.perf_counter() - started
+    return Load(name, latencies, seconds, errors)
+
+
+def gateway_sender(base_url: str, notice: str) -> Send:
+    async def send(http: httpx.AsyncClient, sender: str, text: str) -> bool:
+        response = await http.post(
+            f"{base_url}/webhooks/webchat", json={"sender": sender, "message": text}
+        )
+        replies = response.json() if response.status_code == 200 else []
+        return bool(replies) and replies[0].get("text") != notice
+
+    return send
+
+
+def rasa_sender(rasa_url: str) -> Send:
+    async def send(http: httpx.AsyncClient, sender: str, text: str) -> bool:
+        response = await http.post(
+            f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+        )
+        return response.status_code == 200 and bool(response.json())
+
+    return send
+
+
+def fresh_training(config: str) -> tuple[Path, float]:
+    """Train ``config`` from scratch (empty Rasa cache); return the model and seconds."""
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["RASA_CACHE_DIRECTORY"] = cache
+        try:
+            started = time.monotonic()
+            model = train(config=config, force=True)
+            return model, time.monotonic() - started
+        finally:
+            del os.environ["RASA_CACHE_DIRECTORY"]
+
+
+def parse_latency(model: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [str(engine_bin("python")), str(ROOT / "bench" / "parse_latency.py"), str(model),
+         str(HELDOUT)],
+        cwd=ROOT, env=engine_environ(), capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(base_url: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while processes.health(base_url) != "ok":
+        if time.monotonic() > deadline:
+            raise SystemExit(f"error: {base_url} not healthy after {timeout:.0f} s")
+        time.sleep(0.5)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()} gateway"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.load")
+    parser.add_argument("--users", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=6, help="conversations per user")
+    parser.add_argument("--skip-pipelines", action="store_true")
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+
+    pipeline_rows: list[str] = []
+    models: dict[str, Path] = {}
+    train_seconds: dict[str, float] = {}
+    for index, (config, description) in enumerate(PIPELINES, 1):
+        if args.skip_pipelines and config not in ("config.yml", "bench/config-default.yml"):
+            continue
+        print(f"[pipelines {index}/{len(PIPELINES)}] {config}", flush=True)
+        model, seconds = fresh_training(config)
+        models[config], train_seconds[config] = model, seconds
+        report = evaluate_nlu(config, RESULTS / f"nlu-{Path(config).stem}")
+        latency = parse_latency(model)
+        pipeline_rows.append(
+            f"| `{config}` | {description} | {report['macro avg']['f1-score']:.3f} | "
+            f"{report['accuracy']:.3f} | {latency['p50_ms']:.1f} | {latency['p95_ms']:.1f} | "
+            f"{seconds:.0f} |"
+        )
+
+    settings = Settings(
+        gateway_port=free_port(),
+        rasa_url=f"http://127.0.0.1:{free_port()}",
+        action_server_url=f"http://127.0.0.1:{free_port()}",
+        rasa_token=uuid.uuid4().hex + uuid.uuid4().hex,
+        database_url=f"sqlite+aiosqlite:///{RESULTS / 'bench-gateway.db'}",
+        log_level="WARNING",
+    )
+    (RESULTS / "bench-gateway.db").unlink(missing_ok=True)
+    gateway_url = f"http://127.0.0.1:{settings.gateway_port}"
+    notice = load_knowledge(settings.knowledge_dir).require("error_servicio").answer
+    gateway_env = processes.gateway_process_environ(settings)
+    gateway_env.update(
+        GATEWAY_PORT=str(settings.gateway_port), RASA_URL=settings.rasa_url,
+        ACTION_SERVER_URL=settings.action_server_url, DATABASE_URL=settings.database_url,
+        LOG_LEVEL="WARNING",
+    )  # fmt: skip
+    engine_env = processes.engine_process_environ(settings)
+
+    def start_rasa(config: str) -> processes.Child:
+        command = processes.rasa_command(settings, models[config])
+        return processes.spawn("rasa", command, engine_env, RESULTS / "rasa.log")
+
+    def load(name: str, send: Send) -> Load:
+        return asyncio.run(run_load(name, send, args.users, args.rounds))
+
+    spawned = time.monotonic()
+    actions_command = processes.actions_command(settings)
+    actions = processes.spawn("actions", actions_command, engine_env, RESULTS / "actions.log")
+    rasa = start_rasa("config.yml")
+    gateway_command = processes.gateway_command()
+    gateway = processes.spawn("gateway", gateway_command, gateway_env, RESULTS / "gateway.log")
+    through_gateway = gateway_sender(gateway_url, notice)
+    loads: list[Load] = []
+    try:
+        wait_healthy(gateway_url)
+        ready_seconds = time.monotonic() - spawned
+        print(f"stack ready in {ready_seconds:.0f} s", flush=True)
+        print("[load 1/3] gateway, project model", flush=True)
+        loads.append(load("gateway → Rasa (project config)", through_gateway))
+        print("[load 2/3] Rasa REST channel directly, project model", flush=True)
+        to_rasa = rasa_sender(settings.rasa_url)
+        loads.append(load("Rasa REST channel directly (project config)", to_rasa))
+        processes.stop([rasa])
+        rasa = start_rasa("bench/config-default.yml")
+        wait_healthy(gateway_url)
+        print("[load 3/3] gateway, Rasa default config", flush=True)
+        loads.append(load("gateway → Rasa (default config)", through_gateway))
+    finally:
+        processes.stop([gateway, rasa, actions])
+
+    ours, direct, default = loads
+    load_rows = [
+        f"| {load.name} | {len(load.latencies_ms)} | {load.errors} | {load.throughput:.1f} | "
+        f"{load.pct(0.50):.0f} | {load.pct(0.95):.0f} | {load.pct(0.99):.0f} |"
+        for load in loads
+    ]
+    overhead = 1 - ours.throughput / direct.throughput
+    speedup = ours.throughput / default.throughput
+    command = "make bench  # = .venv/bin/python -m bench.load " + " ".join(sys.argv[1:])
+    DOC.write_text(
+        render(
+            command,
+            pipeline_rows,
+            load_rows,
+            ours,
+            overhead,
+            speedup,
+            train_seconds,
+            ready_seconds,
+            args,
+        ),
+        encoding="utf-8",
+    )
+    print(
+        f"bench done in {time.monotonic() - started:.0f} s: gateway {ours.throughput:.1f} msg/s "
+        f"(p95 {ours.pct(0.95):.0f} ms), overhead {overhead:+.0%} vs direct Rasa, "
+        f"{speedup:.1f}x Rasa's default config; written to {DOC.relative_to(ROOT)}",
+        flush=True,
+    )
+    return 0
+
+
+def render(
+    command: str,
+    pipeline_rows: list[str],
+    load_rows: list[str],
+    ours: Load,
+    overhead: float,
+    speedup: float,
+    train_seconds: dict[str, float],
+    ready_seconds: float,
+    args: argparse.Namespace,
+) -> str:
+    today = dt.date.today().isoformat()
+    training = train_seconds.get("config.yml", float("nan"))
+    checks = [
+        ("≥ 5× the default config's throughput through the gateway", f"{speedup:.1f}×",
+         speedup >= 5),
+        ("p95 ≤ 250 ms through the gateway", f"{ours.pct(0.95):.0f} ms", ours.pct(0.95) <= 250),
+        ("gateway overhead ≤ 15% against direct Rasa", f"{overhead:+.1%}", overhead <= 0.15),
+        ("trained state to answering (three processes started) ≤ 60 s",
+         f"{ready_seconds:.0f} s", ready_seconds <= 60),
+        ("full training ≤ 3 min", f"{training:.0f} s", training <= 180),
+    ]  # fmt: skip
+    targets = "\n".join(f"| {t} | {m} | {'yes' if ok else 'no'} |" for t, m, ok in checks)
+    pipelines = "\n".join(pipeline_rows)
+    loads = "\n".join(load_rows)
+    return f"""# Benchmarks
+
+Measured {today} on {machine()}, everything in one run on loopback:
+
+```sh
+{command}
+```
+
+## NLU pipelines and policies
+
+Each config trained from scratch (empty Rasa cache) on `data/`, evaluated on the held-out file
+`tests/nlu/heldout.yml` (never trained on; fallbacks count as errors). Parse latency: one
+message at a time through `Agent.parse_message` in process (`bench/parse_latency.py`).
+
+| config | pipeline | held-out macro-F1 | accuracy | parse p50 ms | parse p95 ms | training s |
+|---|---|---|---|---|---|---|
+{pipelines}
+
+## Load: {args.users} concurrent users, 5-turn conversations
+
+Each user holds {args.rounds} conversations of 5 messages (new sender each), one message at a
+time; throughput is messages answered per second over the whole run. The gateway stores every
+message in SQLite and calls Rasa's REST channel; Rasa calls the action server for every answer.
+
+| target | messages | errors | msg/s | p50 ms | p95 ms | p99 ms |
+|---|---|---|---|---|---|---|
+{loads}
+
+- Gateway overhead against Rasa's REST channel directly: {overhead:+.1%} throughput.
+- Gateway with the project config against the same data on Rasa's default config:
+  {speedup:.1f}× the throughput.
+- Full training of `config.yml` from scratch: {training:.0f} s.
+
+## Targets (issue #2)
+
+| target | measured | met |
+|---|---|---|
+{targets}
+
+The NLU macro-F1 minimum (0.93) is enforced by `make test` (`python -m bot evaluate-nlu`).
+"""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
