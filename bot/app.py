@@ -53,8 +53,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(migrate, settings.sync_database_url)
         engine = create_engine(settings.database_url)
+        await migrate(engine)
         http = httpx.AsyncClient(
             transport=transport,
             timeout=settings.rasa_timeout_seconds,

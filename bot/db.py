@@ -1,4 +1,4 @@
-"""Gateway database: conversations and their messages (SQLite by default).
+"""Gateway database: conversations and their messages (SQLite by default, PostgreSQL at scale).
 
 The schema is owned by Alembic migrations (``bot/migrations``); :func:`migrate` brings a
 database to the latest revision and runs at start-up.
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -77,15 +77,17 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def migrate(sync_database_url: str) -> None:
+async def migrate(engine: AsyncEngine) -> None:
     """Upgrade the database to the latest migration (idempotent)."""
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade)
+
+
+def _upgrade(connection: Connection) -> None:
     from alembic import command
     from alembic.config import Config
 
-    url = make_url(sync_database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", sync_database_url.replace("%", "%%"))
+    config.attributes["connection"] = connection
     command.upgrade(config, "head")

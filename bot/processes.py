@@ -48,7 +48,8 @@ def rasa_command(settings: Settings, model: Path) -> list[str]:
         str(engine_bin("rasa")), "run", "--enable-api",
         "--auth-token", settings.rasa_token.get_secret_value(),
         "--interface", "127.0.0.1", "--port", str(url_port(settings.rasa_url)),
-        "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+        "--model", str(model), "--endpoints", settings.rasa_endpoints,
+        "--credentials", "credentials.yml",
     ]  # fmt: skip
 
 

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     rasa_token: SecretStr = Field(description="Token of Rasa's HTTP API (rasa run --auth-token)")
     rasa_timeout_seconds: float = Field(15.0, gt=0)
     action_server_url: str = "http://127.0.0.1:5055"
+    rasa_endpoints: str = Field(
+        "endpoints.yml", description="Rasa endpoints file: endpoints.scale.yml for PostgreSQL+Redis"
+    )
 
     database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'gateway.db'}"
     knowledge_dir: Path = ROOT / "data" / "knowledge"
@@ -51,8 +54,3 @@ class Settings(BaseSettings):
         if not token:
             raise ValueError("RASA_TOKEN must not be empty")
         return self
-
-    @property
-    def sync_database_url(self) -> str:
-        """The same database through a synchronous driver (migrations)."""
-        return self.database_url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg")

@@ -36,9 +36,3 @@ def test_urls_must_be_http(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACTION_SERVER_URL", "localhost:5055")
     with pytest.raises(ValidationError, match="action_server_url"):
         Settings()
-
-
-def test_async_sqlite_url_has_a_sync_twin_for_migrations(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RASA_TOKEN", "a-long-enough-secret-token")
-    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:////tmp/x.db")
-    assert Settings().sync_database_url == "sqlite:////tmp/x.db"

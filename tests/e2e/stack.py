@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot import processes
 from bot.processes import Child
@@ -28,16 +29,16 @@ class Stack:
     workdir: Path
 
     @classmethod
-    def on_free_ports(cls, workdir: Path) -> Stack:
-        settings = Settings(
-            gateway_port=free_port(),
-            rasa_url=f"http://127.0.0.1:{free_port()}",
-            action_server_url=f"http://127.0.0.1:{free_port()}",
-            rasa_token=TOKEN,
-            database_url=f"sqlite+aiosqlite:///{workdir / 'gateway.db'}",
-            log_level="WARNING",
-        )
-        return cls(settings, workdir)
+    def on_free_ports(cls, workdir: Path, **overrides: Any) -> Stack:
+        values: dict[str, Any] = {
+            "gateway_port": free_port(),
+            "rasa_url": f"http://127.0.0.1:{free_port()}",
+            "action_server_url": f"http://127.0.0.1:{free_port()}",
+            "rasa_token": TOKEN,
+            "database_url": f"sqlite+aiosqlite:///{workdir / 'gateway.db'}",
+            "log_level": "WARNING",
+        }
+        return cls(Settings(**{**values, **overrides}), workdir)
 
     @property
     def base_url(self) -> str:
@@ -62,6 +63,7 @@ class Stack:
                 "ACTION_SERVER_URL": s.action_server_url,
                 "DATABASE_URL": s.database_url,
                 "LOG_LEVEL": s.log_level,
+                "RASA_ENDPOINTS": s.rasa_endpoints,
             }
         )
         return env
