@@ -16,10 +16,11 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import __version__
 from bot.conversations import ConversationService
-from bot.db import create_engine, migrate, sessionmaker
+from bot.db import create_engine, migrate
 from bot.knowledge import KnowledgeStore
 from bot.push import PushHub
 from bot.rasa_client import RasaClient
@@ -36,7 +37,60 @@ _MESSAGES = {
     "not_found": "No encontramos lo que buscas.",
     "method_not_allowed": "Método no permitido.",
     "internal_error": "Estamos teniendo problemas, intenta en un momento.",
+    "body_too_large": "Tu mensaje es demasiado grande.",
 }
+
+
+#: Largest request body accepted (a web chat message of 4,096 characters is far below it).
+MAX_BODY_BYTES = 64 * 1024
+
+
+class RequestSizeLimit:
+    """Refuse bodies over ``max_bytes`` with a JSON 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            response = JSONResponse(error_body("body_too_large"), status_code=413)
+            await response(scope, receive, send)
+            return
+        if declared is not None or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        # A streamed body without a declared length: read it here, up to the limit.
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                response = JSONResponse(error_body("body_too_large"), status_code=413)
+                await response(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 def error_body(code: str, message: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -69,9 +123,7 @@ def create_app(
         app.state.http = http
         app.state.engine = engine
         app.state.rasa = rasa
-        app.state.conversations = ConversationService(
-            sessionmaker(engine), rasa, knowledge, app.state.push
-        )
+        app.state.conversations = ConversationService(engine, rasa, knowledge, app.state.push)
         try:
             yield
         finally:
@@ -89,6 +141,7 @@ def create_app(
     app.state.push = PushHub()
     app.state.webchat = webchat.WebchatChannel(settings.webchat_max_message_chars)
 
+    app.add_middleware(RequestSizeLimit)
     if settings.webchat_allowed_origins:
         app.add_middleware(
             CORSMiddleware,

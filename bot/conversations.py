@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.db import Conversation, Message, utcnow
 from bot.knowledge import KnowledgeStore
@@ -25,6 +26,8 @@ from connectors.base import BotMessage, InboundMessage
 
 logger = logging.getLogger(__name__)
 
+#: Conversations whose row id is kept in memory (least recently used are forgotten).
+ID_CACHE_SIZE = 10_000
 #: The gateway's own article, shown when the engine cannot answer.
 ENGINE_DOWN_ARTICLE = "error_servicio"
 
@@ -45,20 +48,34 @@ def engine_sender_id(channel: str, sender_id: str) -> str:
 class ConversationService:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
         rasa: RasaClient,
         knowledge: KnowledgeStore,
         push: PushHub,
     ) -> None:
-        self._sessions = sessions
+        self._engine = engine
         self._rasa = rasa
         self._knowledge = knowledge
         self._push = push
+        self._ids: OrderedDict[tuple[str, str], int] = OrderedDict()
 
     async def handle(self, inbound: InboundMessage) -> list[BotMessage]:
         """Record the message, ask the engine, record and return the answers."""
         started = time.perf_counter()
-        conversation_id, message_id = await self._record_inbound(inbound)
+        conversation_id = await self._conversation_id(inbound.channel, inbound.sender_id)
+        async with self._engine.begin() as db:
+            message_id = await db.scalar(
+                insert(Message)
+                .values(
+                    conversation_id=conversation_id,
+                    direction="in",
+                    text=inbound.text,
+                    payload={"metadata": inbound.metadata} if inbound.metadata else None,
+                    status="received",
+                    created_at=utcnow(),
+                )
+                .returning(Message.id)
+            )
 
         try:
             replies = await self._rasa.send(
@@ -72,20 +89,9 @@ class ConversationService:
             replies = [self._knowledge.current.require(ENGINE_DOWN_ARTICLE).as_bot_message()]
             status = "failed"
 
-        async with self._sessions.begin() as session:
-            inbound_record = await session.get(Message, message_id)
-            if inbound_record is not None:
-                inbound_record.status = status
-            for reply in replies:
-                session.add(
-                    Message(
-                        conversation_id=conversation_id,
-                        direction="out",
-                        text=reply.get("text"),
-                        payload=_payload_of(reply),
-                        status="sent",
-                    )
-                )
+        async with self._engine.begin() as db:
+            await db.execute(update(Message).where(Message.id == message_id).values(status=status))
+            await self._record_outbound(db, conversation_id, replies)
         logger.info(
             "message handled: channel=%s conversation=%s status=%s replies=%d in %.0f ms",
             inbound.channel,
@@ -96,81 +102,91 @@ class ConversationService:
         )
         return replies
 
-    async def _record_inbound(self, inbound: InboundMessage) -> tuple[int, int]:
+    async def push(self, channel: str, sender_id: str, messages: list[BotMessage]) -> int:
+        """Record bot messages that arrive outside a request and push them to open pages."""
+        conversation_id = await self._conversation_id(channel, sender_id)
+        async with self._engine.begin() as db:
+            await self._record_outbound(db, conversation_id, messages)
+        key = engine_sender_id(channel, sender_id)
+        return sum(self._push.publish(key, m) for m in messages)
+
+    @staticmethod
+    async def _record_outbound(
+        db: AsyncConnection, conversation_id: int, messages: list[BotMessage]
+    ) -> None:
+        now = utcnow()
+        await db.execute(
+            update(Conversation).where(Conversation.id == conversation_id).values(updated_at=now)
+        )
+        if messages:
+            await db.execute(
+                insert(Message),
+                [
+                    {
+                        "conversation_id": conversation_id,
+                        "direction": "out",
+                        "text": m.get("text"),
+                        "payload": _payload_of(m),
+                        "status": "sent",
+                        "created_at": now,
+                    }
+                    for m in messages
+                ],
+            )
+
+    async def _conversation_id(self, channel: str, sender_id: str) -> int:
+        """The conversation's row id, created on first contact (cached: rows never change id)."""
+        key = (channel, sender_id)
+        cached = self._ids.get(key)
+        if cached is not None:
+            self._ids.move_to_end(key)
+            return cached
         # Two first messages of a new sender may race to create its conversation: the loser
         # of the unique constraint retries and finds the winner's row.
         for attempt in range(2):
             try:
-                async with self._sessions.begin() as session:
-                    conversation = await self._conversation(
-                        session, inbound.channel, inbound.sender_id
+                async with self._engine.begin() as db:
+                    conversation_id = await db.scalar(
+                        select(Conversation.id).where(
+                            Conversation.channel == channel, Conversation.sender_id == sender_id
+                        )
                     )
-                    record = Message(
-                        conversation_id=conversation.id,
-                        direction="in",
-                        text=inbound.text,
-                        payload={"metadata": inbound.metadata} if inbound.metadata else None,
-                        status="received",
-                    )
-                    session.add(record)
-                    await session.flush()
-                    return conversation.id, record.id
+                    if conversation_id is None:
+                        now = utcnow()
+                        conversation_id = await db.scalar(
+                            insert(Conversation)
+                            .values(
+                                channel=channel, sender_id=sender_id, created_at=now,
+                                updated_at=now,
+                            )
+                            .returning(Conversation.id)
+                        )  # fmt: skip
+                break
             except IntegrityError:
                 if attempt:
                     raise
-        raise AssertionError("unreachable")
-
-    async def push(self, channel: str, sender_id: str, messages: list[BotMessage]) -> int:
-        """Record bot messages that arrive outside a request and push them to open pages."""
-        async with self._sessions.begin() as session:
-            conversation = await self._conversation(session, channel, sender_id)
-            for message in messages:
-                session.add(
-                    Message(
-                        conversation_id=conversation.id,
-                        direction="out",
-                        text=message.get("text"),
-                        payload=_payload_of(message),
-                        status="sent",
-                    )
-                )
-        key = engine_sender_id(channel, sender_id)
-        return sum(self._push.publish(key, m) for m in messages)
+        assert conversation_id is not None
+        self._ids[key] = conversation_id
+        if len(self._ids) > ID_CACHE_SIZE:
+            self._ids.popitem(last=False)
+        return conversation_id
 
     async def history(self, channel: str, sender_id: str, limit: int = 200) -> list[HistoryEntry]:
-        async with self._sessions() as session:
-            conversation = await session.scalar(
-                select(Conversation).where(
+        async with self._engine.connect() as db:
+            conversation_id = await db.scalar(
+                select(Conversation.id).where(
                     Conversation.channel == channel, Conversation.sender_id == sender_id
                 )
             )
-            if conversation is None:
+            if conversation_id is None:
                 return []
-            rows = await session.scalars(
-                select(Message)
-                .where(Message.conversation_id == conversation.id)
+            rows = await db.execute(
+                select(Message.direction, Message.text, Message.payload, Message.created_at)
+                .where(Message.conversation_id == conversation_id)
                 .order_by(Message.id.desc())
                 .limit(limit)
             )
-            return [
-                HistoryEntry(m.direction, m.text, m.payload, m.created_at)
-                for m in reversed(rows.all())
-            ]
-
-    @staticmethod
-    async def _conversation(session: AsyncSession, channel: str, sender_id: str) -> Conversation:
-        conversation = await session.scalar(
-            select(Conversation).where(
-                Conversation.channel == channel, Conversation.sender_id == sender_id
-            )
-        )
-        if conversation is None:
-            conversation = Conversation(channel=channel, sender_id=sender_id)
-            session.add(conversation)
-            await session.flush()
-        else:
-            conversation.updated_at = utcnow()
-        return conversation
+            return [HistoryEntry(*row) for row in reversed(rows.all())]
 
 
 def _payload_of(message: BotMessage) -> dict[str, Any] | None:

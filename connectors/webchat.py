@@ -13,12 +13,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
-from bot.conversations import ConversationService, engine_sender_id
+from bot.conversations import ConversationService, HistoryEntry, engine_sender_id
 from bot.push import PushHub
 from connectors.base import BotMessage, Channel, ChannelError, InboundMessage
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_SENDER_CHARS = 128
+#: Metadata key the page sets when the message is a clicked button's payload.
+BUTTON_TITLE_KEY = "button_title"
 #: Seconds between keep-alive comments on an idle push stream.
 KEEPALIVE_SECONDS = 15.0
 
@@ -167,12 +169,22 @@ async def webchat_history(sender: Sender, conversations: Conversations) -> list[
     return [
         {
             "direction": e.direction,
-            "text": e.text,
+            "text": _shown_text(e),
             "buttons": (e.payload or {}).get("buttons") if e.direction == "out" else None,
             "created_at": e.created_at.isoformat(),
         }
         for e in entries
     ]
+
+
+def _shown_text(entry: HistoryEntry) -> str | None:
+    """What the page showed: a clicked button's title rather than its payload."""
+    if entry.direction == "in":
+        metadata = (entry.payload or {}).get("metadata") or {}
+        title = metadata.get(BUTTON_TITLE_KEY)
+        if isinstance(title, str) and title:
+            return title
+    return entry.text
 
 
 @router.get("/webchat/stream")

@@ -84,7 +84,9 @@
     fetch("/webhooks/webchat", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: sender, message: message })
+      body: JSON.stringify(shown && shown !== message
+        ? { sender: sender, message: message, metadata: { button_title: shown } }
+        : { sender: sender, message: message })
     }).then(function (res) {
       return res.json().then(function (body) { return { ok: res.ok, body: body }; });
     }).then(function (r) {

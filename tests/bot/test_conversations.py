@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversations import ConversationService
-from bot.db import Conversation, Message, create_engine, migrate, sessionmaker
+from bot.db import Conversation, Message, create_engine, migrate
 from bot.knowledge import KnowledgeStore
 from bot.push import PushHub
 from bot.rasa_client import RasaClient
@@ -67,13 +67,13 @@ async def service(engine: AsyncEngine) -> AsyncIterator[ConversationService]:
     async with httpx.AsyncClient() as http:
         rasa = RasaClient(http, f"http://127.0.0.1:{free_port()}", "token", 2.0)
         knowledge = KnowledgeStore(ROOT / "data" / "knowledge")
-        yield ConversationService(sessionmaker(engine), rasa, knowledge, PushHub())
+        yield ConversationService(engine, rasa, knowledge, PushHub())
 
 
 async def test_migrations_are_idempotent(engine: AsyncEngine) -> None:
     await migrate(engine)
-    async with sessionmaker(engine)() as session:
-        assert await session.scalar(select(func.count()).select_from(Conversation)) == 0
+    async with engine.connect() as db:
+        assert await db.scalar(select(func.count()).select_from(Conversation)) == 0
 
 
 async def test_message_is_kept_as_failed_when_the_engine_is_down(
@@ -81,9 +81,11 @@ async def test_message_is_kept_as_failed_when_the_engine_is_down(
 ) -> None:
     replies = await service.handle(InboundMessage("webchat", "ana", "hola"))
     assert replies[0]["text"].startswith("Estamos teniendo problemas")
-    async with sessionmaker(engine)() as session:
-        rows = (await session.scalars(select(Message).order_by(Message.id))).all()
-    assert [(m.direction, m.status) for m in rows] == [("in", "failed"), ("out", "sent")]
+    async with engine.connect() as db:
+        rows = (
+            await db.execute(select(Message.direction, Message.status).order_by(Message.id))
+        ).all()
+    assert [tuple(r) for r in rows] == [("in", "failed"), ("out", "sent")]
 
 
 async def test_first_messages_of_a_new_sender_racing_create_one_conversation(
@@ -91,8 +93,8 @@ async def test_first_messages_of_a_new_sender_racing_create_one_conversation(
 ) -> None:
     texts = [f"mensaje {i}" for i in range(8)]
     await asyncio.gather(*(service.handle(InboundMessage("webchat", "nuevo", t)) for t in texts))
-    async with sessionmaker(engine)() as session:
-        assert await session.scalar(select(func.count()).select_from(Conversation)) == 1
+    async with engine.connect() as db:
+        assert await db.scalar(select(func.count()).select_from(Conversation)) == 1
     history = await service.history("webchat", "nuevo")
     assert sorted(h.text or "" for h in history if h.direction == "in") == sorted(texts)
 

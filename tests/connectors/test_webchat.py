@@ -128,3 +128,24 @@ def test_page_and_openapi_are_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/webhooks/webchat" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+def test_oversized_body_is_a_413_before_it_is_read(client: TestClient) -> None:
+    body = {"sender": "a", "message": "hola", "metadata": {"x": "y" * 70_000}}
+    status, payload = post(client, body)
+    assert status == 413
+    assert isinstance(payload, dict) and payload["error"] == "body_too_large"
+
+
+def test_oversized_streamed_body_is_a_413(client: TestClient) -> None:
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"sender": "a", "message": "'
+        for _ in range(20):
+            yield b"x" * 4096
+        yield b'"}'
+
+    response = client.post(
+        "/webhooks/webchat", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "body_too_large"

@@ -73,11 +73,14 @@ def test_chat_answers_a_question_and_a_quick_reply(base_url: str, phone_page: Pa
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "webchat-phone.png"), full_page=True)
 
-    # A reload shows the same conversation.
+    # A reload shows the same conversation, clicked buttons by their titles.
     count = bot_messages(page).count()
+    user_texts = page.locator(".msg--user").all_inner_texts()
     page.reload()
     expect(bot_messages(page)).to_have_count(count)
     expect(bot_messages(page).last).to_contain_text(target.answer.splitlines()[0])
+    expect(page.locator(".msg--user")).to_have_text(user_texts)
+    assert not any("/" in text for text in user_texts)
 
 
 def test_page_is_labelled_for_screen_readers(base_url: str, phone_page: Page) -> None:
