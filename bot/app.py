@@ -108,7 +108,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
-        await migrate(engine)
+        try:
+            await migrate(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
         http = httpx.AsyncClient(
             transport=transport,
             timeout=settings.rasa_timeout_seconds,

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from dotenv import load_dotenv
 from pydantic import ValidationError
 
 from bot.knowledge import SYSTEM_ARTICLES, KnowledgeError, load_knowledge
@@ -42,6 +43,9 @@ def cmd_serve(_: argparse.Namespace) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # httpx logs every request URL at INFO, and Rasa's status API takes its token in the URL.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         app = create_app(settings)
     except KnowledgeError as exc:
@@ -52,6 +56,7 @@ def cmd_serve(_: argparse.Namespace) -> int:
         port=settings.gateway_port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        timeout_graceful_shutdown=3,
     )
     return 0
 
@@ -61,7 +66,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     from bot.training import train
 
     # `make run` needs no secret set up: a fresh token for this run protects Rasa's API.
-    os.environ.setdefault("RASA_TOKEN", secrets.token_urlsafe(32))
+    if not os.environ.get("RASA_TOKEN"):
+        os.environ["RASA_TOKEN"] = secrets.token_urlsafe(32)
     settings = _settings()
     check_knowledge(settings.knowledge_dir)
     model = train()
@@ -214,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_test_conversations)
 
     args = parser.parse_args(argv)
+    # Settings in .env reach every command and every child process (Rasa reads the
+    # TRACKER_STORE_* and LOCK_STORE_* ones); the environment wins over the file.
+    load_dotenv(ROOT / ".env", override=False)
     code: int = args.func(args)
     return code
 

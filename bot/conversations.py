@@ -81,7 +81,7 @@ class ConversationService:
             replies = await self._rasa.send(
                 engine_sender_id(inbound.channel, inbound.sender_id),
                 inbound.text,
-                {"channel": inbound.channel, **inbound.metadata},
+                {**inbound.metadata, "channel": inbound.channel},
             )
             status = "answered"
         except EngineUnavailable as exc:
@@ -186,7 +186,15 @@ class ConversationService:
                 .order_by(Message.id.desc())
                 .limit(limit)
             )
-            return [HistoryEntry(*row) for row in reversed(rows.all())]
+            return [
+                HistoryEntry(direction, text, payload, _as_utc(created_at))
+                for direction, text, payload, created_at in reversed(rows.all())
+            ]
+
+
+def _as_utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands timestamps back without their zone; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _payload_of(message: BotMessage) -> dict[str, Any] | None:

@@ -205,10 +205,6 @@ class KnowledgeBase:
     def articles(self) -> List[Article]:
         return sorted(self._articles.values(), key=lambda a: a.id)
 
-    def intent_articles(self) -> List[Article]:
-        """Articles that answer an intent (everything but the system articles)."""
-        return [a for a in self.articles if a.id not in SYSTEM_ARTICLES]
-
 
 def load_knowledge(directory: Path, today: Optional[dt.date] = None) -> KnowledgeBase:
     """Load and validate every ``*.yml`` article in ``directory``."""
@@ -222,6 +218,10 @@ def load_knowledge(directory: Path, today: Optional[dt.date] = None) -> Knowledg
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             problems.append(f"{path}: not valid YAML: {exc}".replace("\n", " "))
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            # e.g. removed between listing and reading (an editor's atomic save), not UTF-8
+            problems.append(f"{path}: cannot be read: {exc}")
             continue
         try:
             articles.append(parse_article(raw, path, today))
@@ -280,11 +280,13 @@ class KnowledgeStore:
         snapshot = _snapshot(self.directory)
         if snapshot == self._snapshot:
             return
+        # Remembered even when the files are invalid: they are not parsed (nor logged) again
+        # until they change.
+        self._snapshot = snapshot
         try:
             fresh = load_knowledge(self.directory)
         except KnowledgeError as exc:
             logger.error("knowledge base not reloaded, keeping the previous one: %s", exc)
             return
-        self._snapshot = snapshot
         self._current = fresh
         logger.info("knowledge base reloaded: %d articles", len(fresh))

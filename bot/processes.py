@@ -8,16 +8,22 @@ functions.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from pydantic import SecretStr
 
 from bot.engine_env import engine_bin, engine_environ
 from bot.settings import ROOT, Settings
@@ -29,7 +35,7 @@ STOP_GRACE_SECONDS = 10.0
 @dataclass
 class Child:
     name: str
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[Any]
     log: Path
 
 
@@ -65,9 +71,22 @@ def engine_process_environ(settings: Settings) -> dict[str, str]:
 
 
 def gateway_process_environ(settings: Settings) -> dict[str, str]:
+    """The environment that gives a gateway child exactly these settings."""
     env = dict(os.environ)
-    env["RASA_TOKEN"] = settings.rasa_token.get_secret_value()
+    for name, value in settings.model_dump().items():
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, list | dict):
+            value = json.dumps(value)
+        env[name.upper()] = str(value)
     return env
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (tests and the benchmark run on such ports)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def spawn(name: str, command: list[str], env: dict[str, str], log: Path | None = None) -> Child:
@@ -85,15 +104,21 @@ def spawn(name: str, command: list[str], env: dict[str, str], log: Path | None =
 def stop(children: list[Child], grace: float = STOP_GRACE_SECONDS) -> None:
     """SIGTERM each child's group in order, then SIGKILL what is left after ``grace``."""
     for child in children:
-        if child.process.poll() is None:
-            os.killpg(child.process.pid, signal.SIGTERM)
+        _signal_group(child, signal.SIGTERM)
     deadline = time.monotonic() + grace
     for child in children:
         try:
             child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(child.process.pid, signal.SIGKILL)
+            _signal_group(child, signal.SIGKILL)
             child.process.wait()
+
+
+def _signal_group(child: Child, sig: signal.Signals) -> None:
+    # The group may be gone between the check and the signal: nothing left to stop then.
+    if child.process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.process.pid, sig)
 
 
 def health(base_url: str) -> str:
@@ -111,6 +136,32 @@ def health(base_url: str) -> str:
     return "starting " + ", ".join(down)
 
 
+class ChildExited(RuntimeError):
+    def __init__(self, child: Child) -> None:
+        super().__init__(f"{child.name} exited with {child.process.returncode}; see {child.log}")
+        self.child = child
+
+
+def wait_healthy(
+    base_url: str,
+    timeout: float,
+    children: Sequence[Child] = (),
+    on_change: Callable[[str], None] | None = None,
+) -> None:
+    """Poll /health until it says ok; raise if a child exits or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    last = ""
+    while (state := health(base_url)) != "ok":
+        if dead := _exited(children):
+            raise ChildExited(dead)
+        if on_change is not None and state != last:
+            on_change(state)
+            last = state
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not ready after {timeout:.0f} s ({state})")
+        time.sleep(0.5)
+
+
 class _Stop(Exception):
     pass
 
@@ -119,7 +170,7 @@ def _raise_stop(signum: int, _frame: object) -> None:
     raise _Stop(signal.Signals(signum).name)
 
 
-def _exited(children: list[Child]) -> Child | None:
+def _exited(children: Sequence[Child]) -> Child | None:
     return next((c for c in children if c.process.poll() is not None), None)
 
 
@@ -138,22 +189,16 @@ def up(model: Path, settings: Settings, ready_timeout: float = 300.0) -> int:
             flush=True,
         )
         url = f"http://{settings.gateway_host}:{settings.gateway_port}"
-        last_report = ""
-        while (state := health(url)) != "ok":
-            if dead := _exited(children):
-                print(
-                    f"error: {dead.name} exited with {dead.process.returncode}; see {dead.log}",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                return 1
-            if state != last_report:
-                print(f"  waiting: {state}", flush=True)
-                last_report = state
-            if time.monotonic() - started > ready_timeout:
-                print(f"error: not ready after {ready_timeout:.0f} s ({state})", file=sys.stderr)
-                return 1
-            time.sleep(0.5)
+        try:
+            wait_healthy(
+                url,
+                ready_timeout,
+                children,
+                on_change=lambda state: print(f"  waiting: {state}", flush=True),
+            )
+        except (ChildExited, TimeoutError) as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            return 1
         print(
             f"ready in {time.monotonic() - started:.0f} s. Web chat: {url}/  "
             f"(API docs: {url}/docs). Ctrl-C stops everything.",
@@ -172,7 +217,9 @@ def up(model: Path, settings: Settings, ready_timeout: float = 300.0) -> int:
         print(f"\n{received.args[0]} received, stopping…", flush=True)
         return 0
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # A second Ctrl-C or SIGTERM must not interrupt the shutdown itself.
+        for s in previous:
+            signal.signal(s, signal.SIG_IGN)
         stop(list(reversed(children)))
         for s, handler in previous.items():
             signal.signal(s, handler)

@@ -39,6 +39,3 @@ class PushHub:
             queue.put_nowait(message)
             delivered += 1
         return delivered
-
-    def subscriber_count(self, key: str) -> int:
-        return len(self._subscribers.get(key, ()))

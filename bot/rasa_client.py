@@ -61,6 +61,7 @@ class RasaClient:
         if response.status_code != 200:
             return False
         try:
-            return bool(response.json().get("model_file"))
+            status = response.json()
         except ValueError:
             return False
+        return isinstance(status, dict) and bool(status.get("model_file"))

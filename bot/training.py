@@ -62,9 +62,8 @@ def model_path(config: str = "config.yml") -> Path:
     return MODELS / f"{prefix}{fingerprint(config=config)}.tar.gz"
 
 
-_PROGRESS = re.compile(
-    r"Starting to train component '([^']+)'|Finished training component '([^']+)'"
-)
+#: Rasa's log line for each component trained, or taken from its training cache.
+_PROGRESS = re.compile(r"(Finished training|Restored) component '([^']+)'")
 
 
 def train(config: str = "config.yml", force: bool = False) -> Path:
@@ -102,10 +101,11 @@ def train(config: str = "config.yml", force: bool = False) -> Path:
         for line in process.stdout:
             log.write(line)
             match = _PROGRESS.search(line)
-            if match and match.group(2):
+            if match:
                 steps += 1
                 elapsed = time.monotonic() - started
-                print(f"  [{elapsed:5.1f} s] trained {match.group(2)}", flush=True)
+                done = "trained" if match.group(1) == "Finished training" else "cached"
+                print(f"  [{elapsed:5.1f} s] {done} {match.group(2)}", flush=True)
         code = process.wait()
     if code != 0 or not target.exists():
         sys.stdout.write(log_path.read_text()[-3000:])

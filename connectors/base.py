@@ -24,7 +24,6 @@ class InboundMessage:
     sender_id: str
     text: str
     metadata: dict[str, Any] = field(default_factory=dict)
-    message_id: str | None = None
 
 
 class ChannelError(Exception):
@@ -38,9 +37,16 @@ class ChannelError(Exception):
 
 
 class Channel(ABC):
-    """A messaging platform adapter."""
+    """A messaging platform adapter.
+
+    Channels whose platform signs its requests add a ``verify`` step before ``parse``.
+    """
 
     name: str
+
+    @abstractmethod
+    def parse(self, payload: Any) -> list[InboundMessage]:
+        """The platform's validated request body as normalized inbound messages."""
 
     @abstractmethod
     def render(self, messages: list[BotMessage], recipient_id: str) -> list[dict[str, Any]]:

@@ -72,8 +72,10 @@ class BotMessageOut(BaseModel):
 
 class HistoryItem(BaseModel):
     direction: str = Field(description="'in' (citizen) or 'out' (assistant)")
-    text: str | None
+    text: str | None = None
     buttons: list[ButtonOut] | None = None
+    image: str | None = None
+    custom: dict[str, Any] | None = None
     created_at: str
 
 
@@ -83,7 +85,8 @@ class WebchatChannel(Channel):
     def __init__(self, max_message_chars: int) -> None:
         self.max_message_chars = max_message_chars
 
-    def parse(self, request: WebchatRequest) -> InboundMessage:
+    def parse(self, payload: Any) -> list[InboundMessage]:
+        request: WebchatRequest = payload
         if len(request.message) > self.max_message_chars:
             raise ChannelError(
                 413,
@@ -91,23 +94,28 @@ class WebchatChannel(Channel):
                 f"Tu mensaje es muy largo: escribe como máximo {self.max_message_chars} "
                 "caracteres.",
             )
-        return InboundMessage(
-            channel=self.name,
-            sender_id=request.sender,
-            text=request.message.strip(),
-            metadata=request.metadata or {},
-        )
+        return [
+            InboundMessage(
+                channel=self.name,
+                sender_id=request.sender,
+                text=request.message.strip(),
+                metadata=request.metadata or {},
+            )
+        ]
 
     def render(self, messages: list[BotMessage], recipient_id: str) -> list[dict[str, Any]]:
         rendered = []
         for message in messages:
+            # Only well-typed parts pass: what the engine or the database hands over is not
+            # trusted to have the shape the page (and the response model) expect.
             out: dict[str, Any] = {"recipient_id": recipient_id}
-            for key in ("text", "image", "custom"):
-                if message.get(key) is not None:
+            for key, kind in (("text", str), ("image", str), ("custom", dict)):
+                if isinstance(message.get(key), kind):
                     out[key] = message[key]
+            raw_buttons = message.get("buttons")
             buttons = [
                 {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-                for b in message.get("buttons") or []
+                for b in (raw_buttons if isinstance(raw_buttons, list) else [])
                 if isinstance(b, dict)
             ]
             if buttons:
@@ -157,24 +165,29 @@ async def webchat_message(
     body: WebchatRequest, conversations: Conversations, channel: Webchat
 ) -> list[dict[str, Any]]:
     """Send a citizen's message; the answer is the bot's messages (Rasa's REST shape)."""
-    inbound = channel.parse(body)
+    [inbound] = channel.parse(body)
     replies = await conversations.handle(inbound)
     return channel.render(replies, body.sender)
 
 
 @router.get("/webchat/history", response_model=list[HistoryItem], response_model_exclude_none=True)
-async def webchat_history(sender: Sender, conversations: Conversations) -> list[dict[str, Any]]:
+async def webchat_history(
+    sender: Sender, conversations: Conversations, channel: Webchat
+) -> list[dict[str, Any]]:
     """The conversation so far, so a reloaded page shows it again."""
     entries = await conversations.history("webchat", sender)
-    return [
-        {
-            "direction": e.direction,
-            "text": _shown_text(e),
-            "buttons": (e.payload or {}).get("buttons") if e.direction == "out" else None,
-            "created_at": e.created_at.isoformat(),
-        }
-        for e in entries
-    ]
+    items: list[dict[str, Any]] = []
+    for entry in entries:
+        if entry.direction == "out":
+            # Stored bot messages go through the same rendering as live ones.
+            item = channel.render([{**(entry.payload or {}), "text": entry.text}], sender)[0]
+            item.pop("recipient_id")
+        else:
+            item = {"text": _shown_text(entry)}
+        items.append(
+            {**item, "direction": entry.direction, "created_at": entry.created_at.isoformat()}
+        )
+    return items
 
 
 def _shown_text(entry: HistoryEntry) -> str | None:
@@ -193,9 +206,9 @@ async def webchat_stream(
 ) -> StreamingResponse:
     """Server-sent events: bot messages that arrive later (e.g. an agent's reply)."""
     key = engine_sender_id(channel.name, sender)
-    queue = hub.subscribe(key)
 
     async def events() -> AsyncIterator[str]:
+        queue = hub.subscribe(key)
         try:
             yield ": connected\n\n"
             while not await request.is_disconnected():

@@ -9,23 +9,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
+from bot.processes import free_port
 from bot.settings import Settings
-from tests.ports import free_port
 
+#: Every gateway setting, and the engine settings that pass through the environment.
 SETTING_NAMES = (
-    "ENVIRONMENT",
-    "LOG_LEVEL",
-    "GATEWAY_HOST",
-    "GATEWAY_PORT",
-    "RASA_URL",
-    "RASA_TOKEN",
-    "RASA_TIMEOUT_SECONDS",
-    "ACTION_SERVER_URL",
-    "DATABASE_URL",
-    "KNOWLEDGE_DIR",
-    "WEBCHAT_MAX_MESSAGE_CHARS",
-    "WEBCHAT_ALLOWED_ORIGINS",
-)
+    *(name.upper() for name in Settings.model_fields),
+    "TRACKER_STORE_HOST", "TRACKER_STORE_PORT", "TRACKER_STORE_DB", "TRACKER_STORE_USER",
+    "TRACKER_STORE_PASSWORD", "LOCK_STORE_HOST", "LOCK_STORE_PORT", "LOCK_STORE_DB",
+    "KNOWLEDGE_DIR", "NLU_MIN_MACRO_F1",
+)  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

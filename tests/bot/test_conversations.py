@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.conversations import ConversationService
 from bot.db import Conversation, Message, create_engine, migrate
 from bot.knowledge import KnowledgeStore
+from bot.processes import free_port
 from bot.push import PushHub
 from bot.rasa_client import RasaClient
 from bot.settings import ROOT
 from connectors.base import InboundMessage
-from tests.ports import free_port
 
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 

@@ -44,7 +44,7 @@ def write(directory: Path, article_id: str, data: dict[str, object]) -> Path:
 
 def test_shipped_knowledge_base_is_valid_sourced_and_reviewed() -> None:
     kb = load_knowledge(KNOWLEDGE)
-    assert len(kb.intent_articles()) >= 25 + 7
+    assert len([a for a in kb.articles if a.id not in SYSTEM_ARTICLES]) >= 25 + 7
     for article in kb.articles:
         assert article.source.url.startswith("https://")
         assert article.reviewed <= dt.date.today()
@@ -132,3 +132,20 @@ def test_store_checks_files_at_most_every_interval(kb_dir: Path) -> None:
     path = write(kb_dir, "prueba", GOOD)
     _touch_later(path)
     assert store.current.get("prueba") is None
+
+
+def test_unreadable_article_is_named(kb_dir: Path) -> None:
+    (kb_dir / "latin1.yml").write_bytes("id: latin1\ntitle: Canción\n".encode("latin-1"))
+    with pytest.raises(KnowledgeError, match=r"latin1\.yml: cannot be read"):
+        load_knowledge(kb_dir)
+
+
+def test_broken_edit_is_reported_once_until_the_files_change_again(
+    kb_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = KnowledgeStore(kb_dir, check_every=0.0)
+    path = write(kb_dir, "igv", {"id": "igv"})
+    _touch_later(path)
+    for _ in range(3):
+        store.current  # noqa: B018
+    assert caplog.text.count("knowledge base not reloaded") == 1

@@ -7,9 +7,9 @@ import httpx
 import uvicorn
 
 from bot.app import create_app
+from bot.processes import free_port
 from bot.push import QUEUE_SIZE, PushHub
 from bot.settings import Settings
-from tests.ports import free_port
 
 
 def test_publish_reaches_only_subscribers_of_the_key() -> None:
@@ -20,7 +20,6 @@ def test_publish_reaches_only_subscribers_of_the_key() -> None:
     assert b.empty()
     hub.unsubscribe("webchat:a", a)
     assert hub.publish("webchat:a", {"text": "otra"}) == 0
-    assert hub.subscriber_count("webchat:a") == 0
 
 
 def test_slow_subscriber_keeps_the_newest_messages() -> None:
@@ -61,3 +60,23 @@ async def test_later_messages_reach_the_open_page_over_sse(settings: Settings) -
     finally:
         server.should_exit = True
         await serving
+
+
+def test_history_survives_malformed_stored_messages(settings: Settings) -> None:
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(settings)) as client:
+        service = client.app.state.conversations  # type: ignore[attr-defined]
+        malformed = [
+            {"text": "uno", "buttons": "no es lista", "image": 5},
+            {"text": "dos", "buttons": [{"title": "sin payload"}, "x"], "custom": "no"},
+        ]
+        client.portal.call(service.push, "webchat", "ana", malformed)  # type: ignore[union-attr]
+        response = client.get("/webchat/history", params={"sender": "ana"})
+    assert response.status_code == 200
+    items = response.json()
+    assert [(i["text"], i.get("buttons")) for i in items] == [
+        ("uno", None),
+        ("dos", [{"title": "sin payload", "payload": ""}]),
+    ]
+    assert items[0]["created_at"].endswith("+00:00")

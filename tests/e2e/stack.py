@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from bot import processes
-from bot.processes import Child
+from bot.processes import Child, free_port
 from bot.settings import ROOT, Settings
 from bot.training import model_path
-from tests.ports import free_port
 
 TOKEN = "e2e-test-token-0123456789abcdef"
 
@@ -38,7 +36,8 @@ class Stack:
             "database_url": f"sqlite+aiosqlite:///{workdir / 'gateway.db'}",
             "log_level": "WARNING",
         }
-        return cls(Settings(**{**values, **overrides}), workdir)
+        # _env_file=None: a developer's .env must not leak into the tests' stacks.
+        return cls(Settings(_env_file=None, **{**values, **overrides}), workdir)
 
     @property
     def base_url(self) -> str:
@@ -54,19 +53,7 @@ class Stack:
         )
 
     def environ(self) -> dict[str, str]:
-        env = processes.gateway_process_environ(self.settings)
-        s = self.settings
-        env.update(
-            {
-                "GATEWAY_PORT": str(s.gateway_port),
-                "RASA_URL": s.rasa_url,
-                "ACTION_SERVER_URL": s.action_server_url,
-                "DATABASE_URL": s.database_url,
-                "LOG_LEVEL": s.log_level,
-                "RASA_ENDPOINTS": s.rasa_endpoints,
-            }
-        )
-        return env
+        return processes.gateway_process_environ(self.settings)
 
     def start_actions(self) -> Child:
         return processes.spawn(
@@ -90,13 +77,8 @@ class Stack:
         )
 
     def wait_healthy(self, timeout: float = 240, up: subprocess.Popen[str] | None = None) -> None:
-        deadline = time.monotonic() + timeout
-        while (state := processes.health(self.base_url)) != "ok":
-            if up is not None and up.poll() is not None:
-                raise RuntimeError(f"`bot up` exited with {up.returncode}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.base_url} not healthy after {timeout:.0f} s: {state}")
-            time.sleep(0.5)
+        children = [Child("bot up", up, self.workdir / "up.log")] if up is not None else []
+        processes.wait_healthy(self.base_url, timeout, children)
 
 
 def stop(child: Child) -> None:
@@ -130,4 +112,5 @@ def running_up(workdir: Path) -> Iterator[tuple[Stack, subprocess.Popen[str]]]:
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            process.kill()
+            # SIGTERM makes `bot up` stop its children; SIGKILL follows if it hangs.
+            processes.stop([Child("bot up", process, log)], grace=20)
