@@ -58,8 +58,7 @@ class RequestSizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            response = JSONResponse(error_body("body_too_large"), status_code=413)
-            await response(scope, receive, send)
+            await self._refuse(scope, receive, send)
             return
         if declared is not None or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
@@ -71,12 +70,11 @@ class RequestSizeLimit:
         while more:
             message = await receive()
             if message["type"] != "http.request":
-                break
+                return  # the client went away: nothing to answer
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                response = JSONResponse(error_body("body_too_large"), status_code=413)
-                await response(scope, receive, send)
+                await self._refuse(scope, receive, send)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -91,6 +89,11 @@ class RequestSizeLimit:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(error_body("body_too_large"), status_code=413)
+        await response(scope, receive, send)
 
 
 def error_body(code: str, message: str | None = None, **extra: Any) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from bot import processes
 from bot.processes import Child, free_port
 from bot.settings import ROOT, Settings
@@ -75,6 +77,25 @@ class Stack:
         return processes.spawn(
             "gateway", processes.gateway_command(), self.environ(), self.workdir / "gateway.log"
         )
+
+    def start_all(self) -> dict[str, Child]:
+        """The three processes, started one by one (tests that stop and restart some)."""
+        return {
+            "actions": self.start_actions(),
+            "rasa": self.start_rasa(),
+            "gateway": self.start_gateway(),
+        }
+
+    def chat(self, sender: str, message: str) -> list[dict[str, Any]]:
+        """Send through the web chat endpoint; the bot's messages."""
+        response = httpx.post(
+            f"{self.base_url}/webhooks/webchat",
+            json={"sender": sender, "message": message},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        replies: list[dict[str, Any]] = response.json()
+        return replies
 
     def wait_healthy(self, timeout: float = 240, up: subprocess.Popen[str] | None = None) -> None:
         children = [Child("bot up", up, self.workdir / "up.log")] if up is not None else []

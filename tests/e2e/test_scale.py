@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
-import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -62,15 +61,6 @@ def database() -> Iterator[str]:
         _sql(admin_db, f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-def chat(base_url: str, sender: str, message: str) -> str:
-    response = httpx.post(
-        f"{base_url}/webhooks/webchat", json={"sender": sender, "message": message}, timeout=30
-    )
-    assert response.status_code == 200, response.text
-    text: str = response.json()[0]["text"]
-    return text
-
-
 def test_conversation_survives_a_rasa_restart(
     tmp_path: Path, database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -91,16 +81,12 @@ def test_conversation_survives_a_rasa_restart(
         rasa_endpoints="endpoints.scale.yml",
         database_url=url.set(database=database).render_as_string(hide_password=False),
     )
-    children = {
-        "actions": stack.start_actions(),
-        "rasa": stack.start_rasa(),
-        "gateway": stack.start_gateway(),
-    }
+    children = stack.start_all()
     try:
         stack.wait_healthy()
         locks_before = _redis_calls("set")
         # First misunderstanding: "¿Quisiste decir…?"
-        assert chat(stack.base_url, "escala", "fkdjsl qwpeoi zmxn") == KB.require("aclarar").answer
+        assert stack.chat("escala", "fkdjsl qwpeoi zmxn")[0]["text"] == KB.require("aclarar").answer
         assert _redis_calls("set") > locks_before
         events = _sql(
             database, "SELECT count(*) AS n FROM events WHERE sender_id = $1", "webchat:escala"
@@ -112,7 +98,7 @@ def test_conversation_survives_a_rasa_restart(
         stop(children["rasa"])
         children["rasa"] = stack.start_rasa()
         stack.wait_healthy()
-        assert chat(stack.base_url, "escala", "xjq wwz kkp") == KB.require("fallback").answer
+        assert stack.chat("escala", "xjq wwz kkp")[0]["text"] == KB.require("fallback").answer
 
         # The gateway's own record is in PostgreSQL too.
         rows = _sql(database, "SELECT direction, status FROM messages ORDER BY id")

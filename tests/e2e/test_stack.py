@@ -117,11 +117,7 @@ def test_ctrl_c_stops_all_three_processes(tmp_path: Path) -> None:
 def test_gateway_survives_engine_outages_and_recovers(tmp_path: Path) -> None:
     stack = Stack.on_free_ports(tmp_path)
     base_url = stack.base_url
-    children = {
-        "actions": stack.start_actions(),
-        "rasa": stack.start_rasa(),
-        "gateway": stack.start_gateway(),
-    }
+    children = stack.start_all()
     try:
         stack.wait_healthy()
         notice = answer_of("error_servicio")
