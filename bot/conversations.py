@@ -146,11 +146,7 @@ class ConversationService:
         for attempt in range(2):
             try:
                 async with self._engine.begin() as db:
-                    conversation_id = await db.scalar(
-                        select(Conversation.id).where(
-                            Conversation.channel == channel, Conversation.sender_id == sender_id
-                        )
-                    )
+                    conversation_id = await _find_conversation(db, channel, sender_id)
                     if conversation_id is None:
                         now = utcnow()
                         conversation_id = await db.scalar(
@@ -173,11 +169,7 @@ class ConversationService:
 
     async def history(self, channel: str, sender_id: str, limit: int = 200) -> list[HistoryEntry]:
         async with self._engine.connect() as db:
-            conversation_id = await db.scalar(
-                select(Conversation.id).where(
-                    Conversation.channel == channel, Conversation.sender_id == sender_id
-                )
-            )
+            conversation_id = await _find_conversation(db, channel, sender_id)
             if conversation_id is None:
                 return []
             rows = await db.execute(
@@ -190,6 +182,16 @@ class ConversationService:
                 HistoryEntry(direction, text, payload, _as_utc(created_at))
                 for direction, text, payload, created_at in reversed(rows.all())
             ]
+
+
+async def _find_conversation(db: AsyncConnection, channel: str, sender_id: str) -> int | None:
+    """The row id of the channel's conversation with ``sender_id``, if there is one."""
+    conversation_id: int | None = await db.scalar(
+        select(Conversation.id).where(
+            Conversation.channel == channel, Conversation.sender_id == sender_id
+        )
+    )
+    return conversation_id
 
 
 def _as_utc(moment: dt.datetime) -> dt.datetime:

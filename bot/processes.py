@@ -130,10 +130,12 @@ def health(base_url: str) -> str:
     if response.status_code == 200:
         return "ok"
     try:
-        down = response.json().get("down", [])
+        body = response.json()
     except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("down"), list):
         return f"gateway answered {response.status_code}"
-    return "starting " + ", ".join(down)
+    return "starting " + ", ".join(str(part) for part in body["down"])
 
 
 class ChildExited(RuntimeError):
