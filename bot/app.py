@@ -14,13 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import __version__
+from bot.conversation_store import open_store
 from bot.conversations import ConversationService
-from bot.db import create_engine, migrate
 from bot.knowledge import KnowledgeStore
 from bot.push import PushHub
 from bot.rasa_client import RasaClient
@@ -110,12 +109,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
-        try:
-            await migrate(engine)
-        except BaseException:
-            await engine.dispose()
-            raise
+        store = await open_store(settings.database_url)
         http = httpx.AsyncClient(
             transport=transport,
             timeout=settings.rasa_timeout_seconds,
@@ -128,14 +122,14 @@ def create_app(
             settings.rasa_timeout_seconds,
         )
         app.state.http = http
-        app.state.engine = engine
+        app.state.store = store
         app.state.rasa = rasa
-        app.state.conversations = ConversationService(engine, rasa, knowledge, app.state.push)
+        app.state.conversations = ConversationService(store, rasa, knowledge, app.state.push)
         try:
             yield
         finally:
             await http.aclose()
-            await engine.dispose()
+            await store.close()
 
     app = FastAPI(
         title="Asistente SUNAT – gateway",
@@ -192,7 +186,7 @@ def create_app(
         rasa_ok, actions_ok, db_ok = await asyncio.gather(
             request.app.state.rasa.is_ready(),
             _actions_ready(request.app.state.http, settings.action_server_url),
-            _database_ready(request.app.state.engine),
+            request.app.state.store.ping(),
         )
         components = {"rasa": rasa_ok, "action_server": actions_ok, "database": db_ok}
         down = [name for name, ok in components.items() if not ok]
@@ -214,13 +208,3 @@ async def _actions_ready(http: httpx.AsyncClient, url: str) -> bool:
     except httpx.HTTPError:
         return False
     return response.status_code == 200
-
-
-async def _database_ready(engine: Any) -> bool:
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except Exception:
-        logger.warning("database health check failed", exc_info=True)
-        return False
-    return True

@@ -124,27 +124,28 @@ class WebchatChannel(Channel):
         return rendered
 
 
-def _conversations(request: Request) -> ConversationService:
+async def _conversations(request: Request) -> ConversationService:
     service: ConversationService = request.app.state.conversations
     return service
 
 
-def _channel(request: Request) -> WebchatChannel:
+async def _channel(request: Request) -> WebchatChannel:
     channel: WebchatChannel = request.app.state.webchat
     return channel
 
 
-def _hub(request: Request) -> PushHub:
+async def _hub(request: Request) -> PushHub:
     hub: PushHub = request.app.state.push
     return hub
 
 
+# Dependencies are coroutines: FastAPI runs plain functions in a worker thread per request.
 Conversations = Annotated[ConversationService, Depends(_conversations)]
 Webchat = Annotated[WebchatChannel, Depends(_channel)]
 Hub = Annotated[PushHub, Depends(_hub)]
 
 
-def _sender_param(sender: Annotated[str, Query(min_length=1)]) -> str:
+async def _sender_param(sender: Annotated[str, Query(min_length=1)]) -> str:
     try:
         return _check_sender(sender)
     except ValueError as exc:

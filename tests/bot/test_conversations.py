@@ -1,24 +1,17 @@
-"""The conversation store on both databases: SQLite (default) and PostgreSQL (scale path).
-
-PostgreSQL is the real server on this machine (``TEST_POSTGRES_URL``, default the local
-``test`` database); each test gets a database of its own, dropped afterwards.
-"""
+"""The conversation service on both databases: SQLite (default) and PostgreSQL (scale path)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.conversation_store import open_store
 from bot.conversations import ConversationService
 from bot.db import Conversation, Message, create_engine, migrate
 from bot.knowledge import KnowledgeStore
@@ -27,47 +20,34 @@ from bot.push import PushHub
 from bot.rasa_client import RasaClient
 from bot.settings import ROOT
 from connectors.base import InboundMessage
-
-POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-
-
-async def _admin(url: str) -> asyncpg.Connection:
-    u = make_url(url)
-    return await asyncpg.connect(
-        host=u.host, port=u.port, user=u.username, password=u.password, database=u.database
-    )
+from tests.bot.databases import BACKENDS, database_url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
-        name = None
-    else:
-        name = f"gateway_test_{uuid.uuid4().hex[:12]}"
-        admin = await _admin(POSTGRES)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
-        url = make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(url)
-    try:
-        await migrate(engine)
-        yield engine
-    finally:
-        await engine.dispose()
-        if name:
-            admin = await _admin(POSTGRES)
-            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            await admin.close()
+@pytest.fixture(params=BACKENDS)
+async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    async with database_url(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture()
-async def service(engine: AsyncEngine) -> AsyncIterator[ConversationService]:
+async def service(url: str) -> AsyncIterator[ConversationService]:
     """A service whose engine is down (nothing listens on Rasa's port)."""
+    store = await open_store(url)
     async with httpx.AsyncClient() as http:
         rasa = RasaClient(http, f"http://127.0.0.1:{free_port()}", "token", 2.0)
         knowledge = KnowledgeStore(ROOT / "data" / "knowledge")
-        yield ConversationService(engine, rasa, knowledge, PushHub())
+        yield ConversationService(store, rasa, knowledge, PushHub())
+    await store.close()
+
+
+@pytest.fixture()
+async def engine(url: str, service: ConversationService) -> AsyncIterator[AsyncEngine]:
+    """An independent connection to the service's (migrated) database."""
+    engine = create_engine(url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 async def test_migrations_are_idempotent(engine: AsyncEngine) -> None:

@@ -1,0 +1,446 @@
+"""Where conversations and their messages are kept: one interface, two stores.
+
+- :class:`SqliteStore` (embedded default): one writer thread owns a ``sqlite3`` connection and
+  commits whatever accumulated while the previous commit ran in one transaction (group
+  commit). A caller's ``await`` returns only after its own write is committed, so "stored
+  before the engine sees it" holds, at a fraction of the cost of a transaction per message.
+- :class:`SqlStore` (scale path, PostgreSQL through asyncpg): SQLAlchemy Core on an
+  ``AsyncEngine``, one transaction per write.
+
+The schema is the Alembic one (:mod:`bot.db`); both stores read what the other wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import queue
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.db import Conversation, Message, create_engine, migrate, utcnow
+from connectors.base import BotMessage
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    direction: str
+    text: str | None
+    payload: dict[str, Any] | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """A bot message as stored: its text and everything else (buttons, image, custom)."""
+
+    text: str | None
+    payload: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, message: BotMessage) -> Outbound:
+        extra = {k: v for k, v in message.items() if k not in ("text", "recipient_id")}
+        return cls(message.get("text"), extra or None)
+
+
+class ConversationStore(ABC):
+    @abstractmethod
+    async def find_conversation(self, channel: str, sender_id: str) -> int | None:
+        """The row id of the channel's conversation with ``sender_id``, if there is one."""
+
+    @abstractmethod
+    async def open_conversation(self, channel: str, sender_id: str) -> int:
+        """The conversation's row id, created on first contact (safe under concurrency)."""
+
+    @abstractmethod
+    async def record_inbound(
+        self, conversation_id: int, text: str, payload: dict[str, Any] | None
+    ) -> int:
+        """Store a citizen's message as ``received``; return its id once committed."""
+
+    @abstractmethod
+    async def record_outcome(
+        self, message_id: int, status: str, conversation_id: int, replies: Sequence[Outbound]
+    ) -> None:
+        """Mark an inbound message ``answered``/``failed`` and store the replies, atomically."""
+
+    @abstractmethod
+    async def record_outbound(self, conversation_id: int, messages: Sequence[Outbound]) -> None:
+        """Store bot messages sent outside a request (pushed later)."""
+
+    @abstractmethod
+    async def history(self, conversation_id: int, limit: int) -> list[HistoryEntry]:
+        """The conversation's last ``limit`` messages, oldest first."""
+
+    @abstractmethod
+    async def ping(self) -> bool:
+        """The database answers."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+async def open_store(database_url: str) -> ConversationStore:
+    """Migrate the database to the latest schema and open the store that suits it."""
+    engine = create_engine(database_url)
+    try:
+        await migrate(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        await engine.dispose()
+        return await SqliteStore.open(Path(url.database))
+    return SqlStore(engine)
+
+
+# --- SQLite: one writer thread, group commit -------------------------------------------------
+
+#: SQLAlchemy's storage format for DateTime on SQLite (naive, UTC here), so both read it.
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+_STOP = object()
+
+
+def _sqlite_time(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime(_SQLITE_TIME)
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+class SqliteStore(ConversationStore):
+    """The embedded store. Every operation runs on the writer thread, in arrival order."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
+        self._ready = threading.Event()
+        self._open_error: BaseException | None = None
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteStore:
+        store = cls(path)
+        store._thread.start()
+        await asyncio.to_thread(store._ready.wait)
+        if store._open_error is not None:
+            raise store._open_error
+        return store
+
+    async def _call(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        if not self._thread.is_alive():
+            raise RuntimeError("the SQLite writer is not running")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put((job, future, loop))
+        return await future
+
+    def _run(self) -> None:
+        try:
+            db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=5000")
+            db.execute("PRAGMA foreign_keys=ON")
+        except BaseException as exc:  # reported to open()
+            self._open_error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            while True:
+                batch = [self._jobs.get()]
+                while True:
+                    try:
+                        batch.append(self._jobs.get_nowait())
+                    except queue.Empty:
+                        break
+                stopping = any(item is _STOP for item in batch)
+                jobs = [item for item in batch if item is not _STOP]
+                if jobs:
+                    self._commit(db, jobs)
+                if stopping:
+                    return
+        finally:
+            db.close()
+
+    @staticmethod
+    def _commit(db: sqlite3.Connection, jobs: list[Any]) -> None:
+        """Run ``jobs`` in one transaction, each in a savepoint so one failure stays its own."""
+        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for job, future, _loop in jobs:
+                db.execute("SAVEPOINT job")
+                try:
+                    outcomes.append((future, job(db), None))
+                    db.execute("RELEASE job")
+                except Exception as exc:
+                    db.execute("ROLLBACK TO job")
+                    db.execute("RELEASE job")
+                    outcomes.append((future, None, exc))
+            db.execute("COMMIT")
+        except Exception as exc:  # the transaction itself failed: nothing in it was stored
+            logger.error("SQLite commit failed: %s", type(exc).__name__)
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            outcomes = [(future, None, exc) for _job, future, _loop in jobs]
+        by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
+        for (_job, _future, loop), outcome in zip(jobs, outcomes, strict=True):
+            by_loop.setdefault(loop, []).append(outcome)
+        for loop, settled in by_loop.items():
+            # A closed loop has nobody waiting any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, settled)
+
+    async def close(self) -> None:
+        if self._thread.is_alive():
+            self._jobs.put(_STOP)
+            await asyncio.to_thread(self._thread.join)
+
+    async def find_conversation(self, channel: str, sender_id: str) -> int | None:
+        def job(db: sqlite3.Connection) -> int | None:
+            row = db.execute(
+                "SELECT id FROM conversations WHERE channel = ? AND sender_id = ?",
+                (channel, sender_id),
+            ).fetchone()
+            return None if row is None else int(row[0])
+
+        return await self._call(job)
+
+    async def open_conversation(self, channel: str, sender_id: str) -> int:
+        def job(db: sqlite3.Connection) -> int:
+            now = _sqlite_time(utcnow())
+            db.execute(
+                "INSERT INTO conversations (channel, sender_id, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (channel, sender_id) DO NOTHING",
+                (channel, sender_id, now, now),
+            )
+            row = db.execute(
+                "SELECT id FROM conversations WHERE channel = ? AND sender_id = ?",
+                (channel, sender_id),
+            ).fetchone()
+            return int(row[0])
+
+        return await self._call(job)
+
+    async def record_inbound(
+        self, conversation_id: int, text: str, payload: dict[str, Any] | None
+    ) -> int:
+        row = (conversation_id, text, _json(payload), _sqlite_time(utcnow()))
+
+        def job(db: sqlite3.Connection) -> int:
+            cursor = db.execute(
+                "INSERT INTO messages (conversation_id, direction, text, payload, status, "
+                "created_at) VALUES (?, 'in', ?, ?, 'received', ?)",
+                row,
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+        return await self._call(job)
+
+    async def record_outcome(
+        self, message_id: int, status: str, conversation_id: int, replies: Sequence[Outbound]
+    ) -> None:
+        def job(db: sqlite3.Connection) -> None:
+            db.execute("UPDATE messages SET status = ? WHERE id = ?", (status, message_id))
+            _insert_outbound(db, conversation_id, replies)
+
+        await self._call(job)
+
+    async def record_outbound(self, conversation_id: int, messages: Sequence[Outbound]) -> None:
+        await self._call(lambda db: _insert_outbound(db, conversation_id, messages))
+
+    async def history(self, conversation_id: int, limit: int) -> list[HistoryEntry]:
+        def job(db: sqlite3.Connection) -> list[HistoryEntry]:
+            rows = db.execute(
+                "SELECT direction, text, payload, created_at FROM messages "
+                "WHERE conversation_id = ? ORDER BY id DESC LIMIT ?",
+                (conversation_id, limit),
+            ).fetchall()
+            return [
+                HistoryEntry(
+                    direction,
+                    text_,
+                    json.loads(payload) if payload is not None else None,
+                    dt.datetime.fromisoformat(created_at).replace(tzinfo=dt.UTC),
+                )
+                for direction, text_, payload, created_at in reversed(rows)
+            ]
+
+        return await self._call(job)
+
+    async def ping(self) -> bool:
+        try:
+            return await asyncio.wait_for(self._call(_select_one), timeout=3.0)
+        except (TimeoutError, RuntimeError, sqlite3.Error):
+            logger.warning("database health check failed", exc_info=True)
+            return False
+
+
+def _select_one(db: sqlite3.Connection) -> bool:
+    return bool(db.execute("SELECT 1").fetchone())
+
+
+def _insert_outbound(
+    db: sqlite3.Connection, conversation_id: int, messages: Sequence[Outbound]
+) -> None:
+    now = _sqlite_time(utcnow())
+    db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
+    db.executemany(
+        "INSERT INTO messages (conversation_id, direction, text, payload, status, created_at) "
+        "VALUES (?, 'out', ?, ?, 'sent', ?)",
+        [(conversation_id, m.text, _json(m.payload), now) for m in messages],
+    )
+
+
+def _settle(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for future, result, error in outcomes:
+        if future.cancelled():
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+
+# --- SQLAlchemy (PostgreSQL at scale) ---------------------------------------------------------
+
+
+class SqlStore(ConversationStore):
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def find_conversation(self, channel: str, sender_id: str) -> int | None:
+        async with self._engine.connect() as db:
+            return await _find_conversation(db, channel, sender_id)
+
+    async def open_conversation(self, channel: str, sender_id: str) -> int:
+        # Two first messages of a new sender may race to create its conversation: the loser
+        # of the unique constraint retries and finds the winner's row.
+        for attempt in range(2):
+            try:
+                async with self._engine.begin() as db:
+                    found = await _find_conversation(db, channel, sender_id)
+                    if found is not None:
+                        return found
+                    now = utcnow()
+                    created = await db.scalar(
+                        insert(Conversation)
+                        .values(
+                            channel=channel, sender_id=sender_id, created_at=now,
+                            updated_at=now,
+                        )
+                        .returning(Conversation.id)
+                    )  # fmt: skip
+                    assert created is not None
+                    return int(created)
+            except IntegrityError:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def record_inbound(
+        self, conversation_id: int, text: str, payload: dict[str, Any] | None
+    ) -> int:
+        async with self._engine.begin() as db:
+            message_id = await db.scalar(
+                insert(Message)
+                .values(
+                    conversation_id=conversation_id, direction="in", text=text, payload=payload,
+                    status="received", created_at=utcnow(),
+                )
+                .returning(Message.id)
+            )  # fmt: skip
+        assert message_id is not None
+        return int(message_id)
+
+    async def record_outcome(
+        self, message_id: int, status: str, conversation_id: int, replies: Sequence[Outbound]
+    ) -> None:
+        async with self._engine.begin() as db:
+            await db.execute(update(Message).where(Message.id == message_id).values(status=status))
+            await _sql_outbound(db, conversation_id, replies)
+
+    async def record_outbound(self, conversation_id: int, messages: Sequence[Outbound]) -> None:
+        async with self._engine.begin() as db:
+            await _sql_outbound(db, conversation_id, messages)
+
+    async def history(self, conversation_id: int, limit: int) -> list[HistoryEntry]:
+        async with self._engine.connect() as db:
+            rows = await db.execute(
+                select(Message.direction, Message.text, Message.payload, Message.created_at)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(Message.id.desc())
+                .limit(limit)
+            )
+            return [
+                HistoryEntry(direction, text_, payload, _as_utc(created_at))
+                for direction, text_, payload, created_at in reversed(rows.all())
+            ]
+
+    async def ping(self) -> bool:
+        try:
+            async with self._engine.connect() as db:
+                await db.execute(text("SELECT 1"))
+        except Exception:
+            logger.warning("database health check failed", exc_info=True)
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+
+async def _find_conversation(db: AsyncConnection, channel: str, sender_id: str) -> int | None:
+    conversation_id: int | None = await db.scalar(
+        select(Conversation.id).where(
+            Conversation.channel == channel, Conversation.sender_id == sender_id
+        )
+    )
+    return conversation_id
+
+
+async def _sql_outbound(
+    db: AsyncConnection, conversation_id: int, messages: Sequence[Outbound]
+) -> None:
+    now = utcnow()
+    await db.execute(
+        update(Conversation).where(Conversation.id == conversation_id).values(updated_at=now)
+    )
+    if messages:
+        await db.execute(
+            insert(Message),
+            [
+                {
+                    "conversation_id": conversation_id, "direction": "out", "text": m.text,
+                    "payload": m.payload, "status": "sent", "created_at": now,
+                }
+                for m in messages
+            ],
+        )  # fmt: skip
+
+
+def _as_utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands timestamps back without their zone; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
