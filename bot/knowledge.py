@@ -18,8 +18,9 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import yaml
 
@@ -67,6 +68,13 @@ class Article:
     source: Source
     reviewed: dt.date
     tags: Tuple[str, ...]
+    #: Named answers with ``{placeholders}`` for answers an action computes (calculators,
+    #: lookups): the wording stays data, the action fills in the figures.
+    templates: Mapping[str, str] = dataclass_field(default_factory=dict)
+
+    def render(self, template: str, **values: str) -> str:
+        """One of the article's templates with its placeholders filled in."""
+        return self.templates[template].format(**values).strip()
 
     def as_bot_message(self) -> Dict[str, Any]:
         """The article as one message in Rasa's REST-channel shape (``text`` + ``buttons``)."""
@@ -74,6 +82,13 @@ class Article:
         if self.buttons:
             message["buttons"] = [{"title": b.title, "payload": b.payload} for b in self.buttons]
         return message
+
+
+class _AnyValue(Dict[str, str]):
+    """Fills any placeholder: used to check that a template's braces are well formed."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 def _problem(path: Path, field: str, what: str) -> str:
@@ -107,7 +122,7 @@ def parse_article(raw: Any, path: Path, today: Optional[dt.date] = None) -> Arti
     for field in _REQUIRED:
         if field not in raw:
             problems.append(_problem(path, field, "is missing"))
-    known = set(_REQUIRED) | {"buttons", "tags"}
+    known = set(_REQUIRED) | {"buttons", "tags", "templates"}
     for field in sorted(set(raw) - known):
         problems.append(_problem(path, str(field), "is not a known field"))
 
@@ -167,6 +182,19 @@ def parse_article(raw: Any, path: Path, today: Optional[dt.date] = None) -> Arti
         problems.append(_problem(path, "tags", "must be a list of words"))
         raw_tags = []
 
+    templates: Dict[str, str] = {}
+    raw_templates = raw.get("templates") or {}
+    if not isinstance(raw_templates, dict):
+        problems.append(_problem(path, "templates", "must map names to texts"))
+        raw_templates = {}
+    for name in raw_templates:
+        text = _text(raw_templates, path, name, MAX_ANSWER_CHARS, problems, f"templates.{name}")
+        try:
+            text.format_map(_AnyValue())
+        except (ValueError, IndexError):
+            problems.append(_problem(path, f"templates.{name}", "has a malformed {placeholder}"))
+        templates[str(name)] = text
+
     if problems:
         raise KnowledgeError(problems)
     return Article(
@@ -177,6 +205,7 @@ def parse_article(raw: Any, path: Path, today: Optional[dt.date] = None) -> Arti
         source=source,
         reviewed=reviewed,
         tags=tuple(raw_tags),
+        templates=templates,
     )
 
 
