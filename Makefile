@@ -48,6 +48,7 @@ unit-engine: .venv-rasa/.installed
 
 validate: .venv-rasa/.installed
 	$(PY) -m bot check-knowledge
+	$(PY) scripts/digression_rules.py --check
 	$(RASA) data validate --fail-on-warnings
 
 nlu-eval: setup

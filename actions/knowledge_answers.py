@@ -33,9 +33,17 @@ def use_knowledge(store: KnowledgeStore) -> None:
     _store = store
 
 
-def _utter(dispatcher: CollectingDispatcher, article: Article) -> None:
+def utter_article(dispatcher: CollectingDispatcher, article: Article) -> None:
     message = article.as_bot_message()
     dispatcher.utter_message(text=message["text"], buttons=message.get("buttons", []))
+
+
+def utter_text(
+    dispatcher: CollectingDispatcher, text: str, article: Article, buttons: bool = True
+) -> None:
+    """A computed answer, with the follow-up buttons of the article it comes from."""
+    shown = article.as_bot_message().get("buttons", []) if buttons else []
+    dispatcher.utter_message(text=text, buttons=shown)
 
 
 class ActionAnswer(Action):
@@ -50,7 +58,7 @@ class ActionAnswer(Action):
         kb = knowledge().current
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         article = kb.get(intent) if intent not in SYSTEM_ARTICLES else None
-        _utter(dispatcher, article or kb.require("fallback"))
+        utter_article(dispatcher, article or kb.require("fallback"))
         return []
 
 
@@ -81,7 +89,7 @@ class ActionClarify(Action):
     ) -> List[Dict[Text, Any]]:
         kb = knowledge().current
         if _previous_user_intent(tracker) == FALLBACK_INTENT:
-            _utter(dispatcher, kb.require("fallback"))
+            utter_article(dispatcher, kb.require("fallback"))
             return []
         buttons: List[Dict[str, str]] = []
         for candidate in tracker.latest_message.get("intent_ranking") or []:
@@ -97,7 +105,7 @@ class ActionClarify(Action):
             if len(buttons) == MAX_CANDIDATES:
                 break
         if not buttons:
-            _utter(dispatcher, kb.require("fallback"))
+            utter_article(dispatcher, kb.require("fallback"))
             return []
         # The prompt's own buttons (e.g. "Ninguna de estas") follow the candidates.
         prompt = kb.require("aclarar").as_bot_message()

@@ -348,7 +348,7 @@ the action server for every answer.
 |---|---|---|
 {targets}
 
-The NLU macro-F1 minimum (0.93) is enforced by `make test` (`python -m bot evaluate-nlu`).
+The NLU macro-F1 minimum (0.95) is enforced by `make test` (`python -m bot evaluate-nlu`).
 """
 
 

@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("evaluate-nlu", help="macro-F1 on the held-out file, fail under a minimum")
     p.add_argument("--config", default="config.yml")
     p.add_argument(
-        "--min-f1", type=float, default=float(os.environ.get("NLU_MIN_MACRO_F1", "0.93"))
+        "--min-f1", type=float, default=float(os.environ.get("NLU_MIN_MACRO_F1", "0.95"))
     )
     p.set_defaults(func=cmd_evaluate_nlu)
 

@@ -19,6 +19,8 @@ def tracker(
     intent: str,
     ranking: Optional[List[Dict[str, Any]]] = None,
     previous_intent: Optional[str] = None,
+    text: str = "ahora",
+    slots: Optional[Dict[str, Any]] = None,
 ) -> Tracker:
     events: List[Dict[str, Any]] = [{"event": "action", "name": "action_listen"}]
     if previous_intent:
@@ -26,10 +28,10 @@ def tracker(
             user_event("antes", previous_intent),
             {"event": "action", "name": "action_answer"},
         ]
-    events.append(user_event("ahora", intent))
+    events.append(user_event(text, intent))
     latest = {
-        "text": "ahora",
+        "text": text,
         "intent": {"name": intent, "confidence": 0.9},
         "intent_ranking": ranking or [{"name": intent, "confidence": 0.9}],
     }
-    return Tracker("webchat:t", {}, latest, events, False, None, {}, "action_listen")
+    return Tracker("webchat:t", slots or {}, latest, events, False, None, {}, "action_listen")

@@ -39,7 +39,7 @@ def answer_of(article_id: str) -> str:
         ("cuanto cuesta sacar el ruc", "ruc_costo"),
         ("vendo ropa por facebook necesito ruc", "ruc_vendedor_online"),
         ("quiero cerrar mi ruc definitivamente", "ruc_baja"),
-        ("que regimen me conviene", "regimenes_resumen"),
+        ("que regimenes tributarios existen", "regimenes_resumen"),
         ("cuanto pago en el nuevo rus", "regimen_nuevo_rus"),
         ("que es el regimen mype tributario", "regimen_rmt"),
         ("cuanto es el igv", "igv"),

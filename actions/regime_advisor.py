@@ -1,0 +1,306 @@
+"""The regime advisor: a Rasa form that asks for the business's figures, and its answer.
+
+- ``action_extraer_datos`` runs after every message (custom slot mapping) and keeps what the
+  citizen said about their business, so a figure given early ("vendo 3000 al mes, ¿qué régimen
+  me conviene?") is never asked again and a correction ("no, vendo 9000") replaces it.
+- ``validate_asesor_regimen_form`` decides what is still to ask (fixed assets and workers only
+  when they can change the answer) and checks the values.
+- ``action_ask_<slot>`` ask, ``action_recomendar_regimen`` answers, all worded by the
+  ``asesor_regimen`` article; every figure comes from data/tax/<year>.yml.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.calculators import tax_rules
+from actions.knowledge_answers import knowledge, utter_text
+from bot.amounts import soles
+from bot.calculators import percent
+from bot.knowledge import Article
+from bot.regime_advisor import (
+    ACTIVITY,
+    FIXED_ASSETS,
+    GENERAL,
+    NUEVO_RUS,
+    PURCHASES,
+    RER,
+    RMT,
+    SALES,
+    WORKERS,
+    Figures,
+    extract_figures,
+    questions_left,
+    recommend,
+)
+from bot.tax_rules import TaxYear
+
+FORM = "asesor_regimen_form"
+ARTICLE = "asesor_regimen"
+ADVICE_INTENT = "asesor_regimen"
+#: Intents whose amounts are not the business's figures ("¿cuánto es el IGV de 580?").
+NOT_FIGURES = ("calcular_igv", "convertir_uit")
+MAX_AMOUNT = Decimal("1e9")
+MAX_WORKERS = 100_000
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def _year() -> TaxYear:
+    return tax_rules().current.with_regimes(_today())
+
+
+def _article() -> Article:
+    return knowledge().current.require(ARTICLE)
+
+
+def _decimal(value: Any) -> Optional[Decimal]:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return None
+
+
+def figures_of(tracker: Tracker) -> Figures:
+    workers = _decimal(tracker.get_slot(WORKERS))
+    return Figures(
+        sales=_decimal(tracker.get_slot(SALES)),
+        purchases=_decimal(tracker.get_slot(PURCHASES)),
+        activity=tracker.get_slot(ACTIVITY) or None,
+        fixed_assets=_decimal(tracker.get_slot(FIXED_ASSETS)),
+        workers=int(workers) if workers is not None else None,
+    )
+
+
+class ActionExtractData(Action):
+    """Custom slot mapping: the business's figures in whatever the citizen writes."""
+
+    def name(self) -> Text:
+        return "action_extraer_datos"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = str(tracker.latest_message.get("text") or "")
+        if intent in NOT_FIGURES or text.startswith("/"):
+            return []
+        in_form = (tracker.active_loop or {}).get("name") == FORM
+        requested = tracker.get_slot("requested_slot") if in_form else None
+        found = extract_figures(text, requested, _year().activities, intent == ADVICE_INTENT)
+        return [
+            SlotSet(slot, float(value) if isinstance(value, Decimal) else value)
+            for slot, value in found.items()
+        ]
+
+
+class ValidateAdvisorForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_asesor_regimen_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        return [SALES, PURCHASES, ACTIVITY, *questions_left(_year(), figures_of(tracker))]
+
+    async def _amount(
+        self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        amount = _decimal(value)
+        if amount is None or amount < 0 or amount > MAX_AMOUNT:
+            utter_text(dispatcher, _article().render("no_entendi"), _article(), buttons=False)
+            return {slot: None}
+        self._acknowledge_correction(slot, soles(amount), dispatcher, tracker)
+        return {slot: float(amount)}
+
+    def _acknowledge_correction(
+        self, slot: str, shown: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> None:
+        """Say so when the citizen changed an answer they had given before."""
+        asked = tracker.get_slot("requested_slot")
+        if asked != slot and self._previous(tracker, slot) is not None:
+            article = _article()
+            dato = article.render(f"dato_{slot}", valor=shown)
+            utter_text(dispatcher, article.render("anotado", dato=dato), article, buttons=False)
+
+    @staticmethod
+    def _previous(tracker: Tracker, slot: str) -> Any:
+        """The slot's value before this message's extraction."""
+        seen_user = False
+        for event in reversed(tracker.events):
+            if event.get("event") == "user":
+                seen_user = True
+            elif seen_user and event.get("event") == "slot" and event.get("name") == slot:
+                return event.get("value")
+        return None
+
+    async def validate_ventas_mensuales(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return await self._amount(SALES, value, dispatcher, tracker)
+
+    async def validate_compras_mensuales(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return await self._amount(PURCHASES, value, dispatcher, tracker)
+
+    async def validate_activos_fijos(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return await self._amount(FIXED_ASSETS, value, dispatcher, tracker)
+
+    async def validate_trabajadores(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        workers = _decimal(value)
+        if workers is None or workers < 0 or workers > MAX_WORKERS or workers != int(workers):
+            utter_text(dispatcher, _article().render("no_entendi"), _article(), buttons=False)
+            return {WORKERS: None}
+        self._acknowledge_correction(WORKERS, str(int(workers)), dispatcher, tracker)
+        return {WORKERS: float(workers)}
+
+    async def validate_actividad(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        activities = _year().activities
+        if value not in activities:
+            utter_text(dispatcher, _article().render("no_entendi"), _article(), buttons=False)
+            return {ACTIVITY: None}
+        self._acknowledge_correction(ACTIVITY, activities[value].lower(), dispatcher, tracker)
+        return {ACTIVITY: value}
+
+
+class _AskAction(Action):
+    """``action_ask_<slot>``: the article's question for that slot."""
+
+    slot: str = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        article = _article()
+        question = article.render(f"pregunta_{self.slot}")
+        if not any(figures_of(tracker).__dict__.values()) and self.slot == SALES:
+            question = f"{article.answer}\n{question}"
+        buttons: List[Dict[str, str]] = []
+        if self.slot == ACTIVITY:
+            buttons = [
+                {"title": label, "payload": f'/{ADVICE_INTENT}{{"actividad":"{activity}"}}'}
+                for activity, label in _year().activities.items()
+            ]
+        dispatcher.utter_message(text=question, buttons=buttons)
+        return []
+
+
+class AskSales(_AskAction):
+    slot = SALES
+
+
+class AskPurchases(_AskAction):
+    slot = PURCHASES
+
+
+class AskActivity(_AskAction):
+    slot = ACTIVITY
+
+
+class AskFixedAssets(_AskAction):
+    slot = FIXED_ASSETS
+
+
+class AskWorkers(_AskAction):
+    slot = WORKERS
+
+
+class ActionRecommendRegime(Action):
+    def name(self) -> Text:
+        return "action_recomendar_regimen"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        utter_text(dispatcher, advice_text(_year(), figures_of(tracker), _article()), _article())
+        return []
+
+
+def advice_text(year: TaxYear, figures: Figures, article: Article) -> str:
+    """The recommendation in the article's words, with the year's figures."""
+    assert year.regimes is not None and figures.sales is not None
+    assert figures.purchases is not None
+    r = year.regimes
+    uit = year.uit.value
+    limits = {
+        "tope_rus": soles(max(c.max_monthly_income for c in r.nuevo_rus.categories)),
+        "anual_rus": soles(r.nuevo_rus.max_annual_income),
+        "activos_rus": soles(r.nuevo_rus.max_fixed_assets),
+        "anual_rer": soles(r.rer.max_annual_income),
+        "activos_rer": soles(r.rer.max_fixed_assets),
+        "trabajadores_rer": str(r.rer.max_workers_per_shift),
+        "tope_rmt": soles(r.rmt.max_annual_net_income_uit * uit),
+        "tope_rmt_300": soles(r.rmt.monthly_advance_limit_uit * uit),
+    }
+    advice = recommend(year, figures)
+    ruled_out = list(advice.ruled_out)
+    if "rus_actividad" in ruled_out and "rer_actividad" in ruled_out:
+        ruled_out.remove("rer_actividad")
+        ruled_out[ruled_out.index("rus_actividad")] = "rus_rer_actividad"
+    reasons = [article.render(reason, **limits) for reason in ruled_out]
+    motivos = article.render("motivos", lista=_join(reasons)) if reasons else ""
+    monthly = dict(advice.monthly)
+    total = soles(sum(monthly.values(), Decimal(0)))
+    common = {
+        "motivos": motivos,
+        "tasa_igv": percent(year.igv.total),
+        "igv": soles(monthly.get("igv", Decimal(0))),
+        "renta": soles(monthly.get("renta", Decimal(0))),
+        "total": total,
+        "ventas": soles(figures.sales),
+        "compras": soles(figures.purchases),
+    }
+    if advice.regime == NUEVO_RUS:
+        assert advice.category is not None
+        category = advice.category
+        body = article.render(
+            "nuevo_rus",
+            categoria=category.name,
+            tope=soles(category.max_monthly_income),
+            cuota=soles(category.monthly_quota),
+            **common,
+        )
+    elif advice.regime == RER:
+        body = article.render("rer", tasa_renta=percent(r.rer.monthly_income_tax_rate), **common)
+    elif advice.regime == RMT and "renta" in monthly:
+        body = article.render("rmt", tasa_renta=percent(r.rmt.monthly_advance_rate), **common)
+    elif advice.regime == RMT:
+        body = article.render("rmt_sobre_300_uit", **common)
+    else:
+        assert advice.regime == GENERAL
+        body = article.render("general", tasa_anual=percent(r.general_annual_rate), **common)
+    parts = [body]
+    growth = f"crecimiento_{advice.regime}"
+    if growth in article.templates:
+        parts.append(article.render(growth, **limits))
+    parts.append(article.render("nota", anio=str(year.year), uit=soles(uit)))
+    return "\n".join(parts)
+
+
+def _join(items: List[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " y " + items[-1]

@@ -1,0 +1,221 @@
+"""Which tax regime fits a new business, from its monthly figures and activity.
+
+Pure rules over the year's tax file (``data/tax/<year>.yml``): the regime advisor form asks
+for the figures (``questions_left``) and the recommendation action words the result
+(:func:`recommend`). Shared with the action server (standard library only).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Dict, List, Optional, Tuple
+
+from bot.amounts import find_amounts, fold
+from bot.calculators import money
+from bot.tax_rules import RusCategory, TaxYear
+
+NUEVO_RUS, RER, RMT, GENERAL = "nuevo_rus", "rer", "rmt", "general"
+#: The form's slots, in the order they are asked.
+SALES, PURCHASES, ACTIVITY, FIXED_ASSETS, WORKERS = (
+    "ventas_mensuales",
+    "compras_mensuales",
+    "actividad",
+    "activos_fijos",
+    "trabajadores",
+)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the citizen told the advisor (amounts in soles a month, without IGV)."""
+
+    sales: Optional[Decimal] = None
+    purchases: Optional[Decimal] = None
+    activity: Optional[str] = None
+    fixed_assets: Optional[Decimal] = None
+    workers: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    regime: str
+    #: Why not the simpler regimes (reason ids, worded by the advisor's article).
+    ruled_out: Tuple[str, ...]
+    category: Optional[RusCategory] = None
+    #: Monthly payment estimate, by concept (``renta``, ``igv``, ``cuota``), in soles.
+    monthly: Tuple[Tuple[str, Decimal], ...] = field(default_factory=tuple)
+
+
+def _rus_category(year: TaxYear, f: Figures) -> Optional[RusCategory]:
+    assert year.regimes is not None and f.sales is not None and f.purchases is not None
+    for category in year.regimes.nuevo_rus.categories:
+        if f.sales <= category.max_monthly_income and f.purchases <= category.max_monthly_purchases:
+            return category
+    return None
+
+
+def _rus_blockers(year: TaxYear, f: Figures) -> List[str]:
+    """Why Nuevo RUS does not fit, as far as the figures known so far tell."""
+    assert year.regimes is not None
+    rus = year.regimes.nuevo_rus
+    blockers = []
+    if f.activity is not None and f.activity in rus.excluded_activities:
+        blockers.append("rus_actividad")
+    if f.sales is not None and f.purchases is not None:
+        if _rus_category(year, f) is None:
+            blockers.append("rus_montos")
+        elif f.sales * 12 > rus.max_annual_income or f.purchases * 12 > rus.max_annual_purchases:
+            blockers.append("rus_anual")
+    if f.fixed_assets is not None and f.fixed_assets > rus.max_fixed_assets:
+        blockers.append("rus_activos")
+    return blockers
+
+
+def _rer_blockers(year: TaxYear, f: Figures) -> List[str]:
+    assert year.regimes is not None
+    rer = year.regimes.rer
+    blockers = []
+    if f.activity is not None and f.activity in rer.excluded_activities:
+        blockers.append("rer_actividad")
+    if (f.sales is not None and f.sales * 12 > rer.max_annual_income) or (
+        f.purchases is not None and f.purchases * 12 > rer.max_annual_purchases
+    ):
+        blockers.append("rer_montos")
+    if f.fixed_assets is not None and f.fixed_assets > rer.max_fixed_assets:
+        blockers.append("rer_activos")
+    if f.workers is not None and f.workers > rer.max_workers_per_shift:
+        blockers.append("rer_trabajadores")
+    return blockers
+
+
+def questions_left(year: TaxYear, f: Figures) -> List[str]:
+    """The slots still to ask, in order. Fixed assets and workers are asked only when the
+    answer can change the recommendation (Nuevo RUS or RER still possible)."""
+    left = [
+        slot
+        for slot, value in ((SALES, f.sales), (PURCHASES, f.purchases), (ACTIVITY, f.activity))
+        if value is None
+    ]
+    if left:
+        return left
+    rus_possible = not _rus_blockers(year, f)
+    rer_possible = not _rer_blockers(year, f)
+    if f.fixed_assets is None and (rus_possible or rer_possible):
+        return [FIXED_ASSETS]
+    if f.workers is None and _rus_blockers(year, f) and not _rer_blockers(year, f):
+        return [WORKERS]
+    return []
+
+
+def recommend(year: TaxYear, f: Figures) -> Recommendation:
+    """The simplest regime the business may use, why not the simpler ones, and an estimate of
+    the monthly payment."""
+    assert year.regimes is not None, "the advisor needs a year with the regimes section"
+    assert f.sales is not None and f.purchases is not None
+    regimes = year.regimes
+    igv = money(year.igv.total * max(Decimal(0), f.sales - f.purchases))
+    ruled_out: List[str] = []
+
+    rus_blockers = _rus_blockers(year, f)
+    if not rus_blockers:
+        category = _rus_category(year, f)
+        assert category is not None
+        return Recommendation(NUEVO_RUS, (), category, (("cuota", category.monthly_quota),))
+    ruled_out += rus_blockers
+
+    rer_blockers = _rer_blockers(year, f)
+    if not rer_blockers:
+        renta = money(f.sales * regimes.rer.monthly_income_tax_rate)
+        return Recommendation(RER, tuple(ruled_out), None, (("renta", renta), ("igv", igv)))
+    ruled_out += rer_blockers
+
+    annual_uit = f.sales * 12 / year.uit.value
+    if annual_uit <= regimes.rmt.max_annual_net_income_uit:
+        monthly: List[Tuple[str, Decimal]] = []
+        if annual_uit <= regimes.rmt.monthly_advance_limit_uit:
+            monthly.append(("renta", money(f.sales * regimes.rmt.monthly_advance_rate)))
+        monthly.append(("igv", igv))
+        return Recommendation(RMT, tuple(ruled_out), None, tuple(monthly))
+    ruled_out.append("rmt_montos")
+    return Recommendation(GENERAL, tuple(ruled_out), None, (("igv", igv),))
+
+
+# --- Understanding the citizen's answers ------------------------------------------------------
+
+_CUES = {
+    SALES: re.compile(r"\b(vend\w*|venta\w*|ingres\w*|factur\w*|gan\w*|cobr\w*)\b"),
+    PURCHASES: re.compile(r"\b(compr\w*|gast\w*|insumo\w*|mercader\w*|costo\w*)\b"),
+    WORKERS: re.compile(r"\b(trabajador\w*|empleado\w*|personal|ayudante\w*|colaborador\w*)\b"),
+    FIXED_ASSETS: re.compile(r"\b(activo\w*|maquina\w*|equipo\w*|mueble\w*|herramienta\w*)\b"),
+}
+_NONE = re.compile(
+    r"\b(nada|ninguno|ninguna|nadie|no\s+tengo|solo\s+yo|yo\s+solo|sola?\s+yo|cero)\b"
+)
+#: Words that tell the activity when the citizen types it instead of pressing a button.
+ACTIVITY_WORDS = {
+    "restaurante": (
+        r"restaurant\w*|menu|polleria|cevicheria|chifa|cafeteria|hotel\w*|hosped\w*|hostal"
+    ),
+    "transporte": r"transport\w*|taxi|mototaxi|colectivo|combi|carga\s+pesada|camion\w*",
+    "profesional": r"abogad\w*|contador\w*|medic[oa]s?|ingenier[oa]s?|arquitect[oa]s?|profesional",
+    "inmobiliaria": r"inmobiliari\w*|bienes\s+raices",
+    "exportacion": r"export\w*",
+    "construccion": r"construc\w*|obras?\s+civil\w*|contratista",
+    "produccion": r"fabric\w*|manufactur\w*|produc\w*|taller|panaderia|confeccion\w*",
+    "servicios": r"servicio\w*|peluquer\w*|barberia|lavanderia|reparac\w*|delivery|spa|gimnasio",
+    "comercio": (
+        r"bodeg\w*|tienda|abarrotes|minimarket|comercio|vend\w*\s+(ropa|productos|zapatillas)"
+    ),
+}
+_ACTIVITY_PATTERNS = [(a, re.compile(rf"\b({p})\b")) for a, p in ACTIVITY_WORDS.items()]
+#: Characters around an amount in which a cue word counts for it.
+_CUE_BEFORE, _CUE_AFTER = 40, 25
+
+
+def _activity_in(folded: str, labels: Dict[str, str]) -> Optional[str]:
+    for activity, label in labels.items():
+        if folded.strip() in (activity, fold(label)):
+            return activity
+    for activity, pattern in _ACTIVITY_PATTERNS:
+        if activity in labels and pattern.search(folded):
+            return activity
+    return None
+
+
+def extract_figures(
+    text: str, requested: Optional[str], labels: Dict[str, str], asking_advice: bool
+) -> Dict[str, Any]:
+    """The advisor's figures in a message: amounts go to the nearest cue word ("vendo 7 mil y
+    compro 3 mil"); a bare amount answers the question asked; "nada"/"solo yo" is zero."""
+    folded = fold(text)
+    found: Dict[str, Any] = {}
+    for amount in find_amounts(text):
+        slot = None
+        best = None
+        for candidate, cue in _CUES.items():
+            for match in cue.finditer(folded):
+                before = amount.start - match.end()
+                after = match.start() - amount.end
+                distance = (
+                    before if 0 <= before <= _CUE_BEFORE else
+                    after + _CUE_BEFORE if 0 <= after <= _CUE_AFTER else None
+                )  # fmt: skip
+                if distance is not None and (best is None or distance < best):
+                    slot, best = candidate, distance
+        if slot is None and requested in (SALES, PURCHASES, FIXED_ASSETS, WORKERS):
+            slot = requested
+        if slot is not None and slot not in found:
+            found[slot] = int(amount.value) if slot == WORKERS else amount.value
+    if (
+        requested in (PURCHASES, FIXED_ASSETS, WORKERS)
+        and requested not in found
+        and _NONE.search(folded)
+    ):
+        found[requested] = 0 if requested == WORKERS else Decimal(0)
+    if requested == ACTIVITY or asking_advice:
+        activity = _activity_in(folded, labels)
+        if activity is not None:
+            found[ACTIVITY] = activity
+    return found

@@ -1,0 +1,101 @@
+"""The regime advisor's actions: what the form asks, how corrections are acknowledged, and the
+recommendation's wording (from the asesor_regimen article)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from trackers import tracker
+
+from actions import regime_advisor
+from actions.regime_advisor import (
+    ActionExtractData,
+    ActionRecommendRegime,
+    AskActivity,
+    AskSales,
+    ValidateAdvisorForm,
+)
+
+
+@pytest.fixture(autouse=True)
+def in_2026(monkeypatch: pytest.MonkeyPatch, knowledge_dir: Path) -> None:
+    monkeypatch.setattr(regime_advisor, "_today", lambda: dt.date(2026, 11, 28))
+
+
+def run(action, t):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, {}))
+    return dispatcher.messages, events
+
+
+def test_figures_in_the_first_message_are_kept() -> None:
+    _, events = run(
+        ActionExtractData(), tracker("asesor_regimen", text="vendo 3000 al mes, soy abogado")
+    )
+    assert events == [SlotSet("ventas_mensuales", 3000.0), SlotSet("actividad", "profesional")]
+
+
+def test_amounts_of_a_calculation_are_not_the_business_figures() -> None:
+    _, events = run(
+        ActionExtractData(), tracker("calcular_igv", text="cuanto es el igv si vendo 580")
+    )
+    assert events == []
+
+
+def test_the_first_question_introduces_the_advisor_and_activity_has_buttons() -> None:
+    messages, _ = run(AskSales(), tracker("asesor_regimen"))
+    assert messages[0]["text"].startswith("Te ayudo a elegir tu régimen")
+    messages, _ = run(AskActivity(), tracker("asesor_regimen", slots={"ventas_mensuales": 1.0}))
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert '/asesor_regimen{"actividad":"comercio"}' in payloads and len(payloads) == 9
+
+
+def test_a_changed_answer_is_acknowledged() -> None:
+    t = tracker(
+        "asesor_regimen", text="no, vendo 9000", slots={"requested_slot": "compras_mensuales"}
+    )
+    t.events.insert(1, {"event": "slot", "name": "ventas_mensuales", "value": 7000.0})
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(ValidateAdvisorForm().validate_ventas_mensuales(9000.0, dispatcher, t, {}))
+    assert result == {"ventas_mensuales": 9000.0}
+    assert dispatcher.messages[0]["text"] == "Anotado: vendes S/ 9,000.00 al mes."
+
+
+def test_an_impossible_amount_is_asked_again() -> None:
+    dispatcher = CollectingDispatcher()
+    t = tracker("asesor_regimen", slots={"requested_slot": "ventas_mensuales"})
+    result = asyncio.run(ValidateAdvisorForm().validate_ventas_mensuales(-5, dispatcher, t, {}))
+    assert result == {"ventas_mensuales": None}
+    assert dispatcher.messages[0]["text"] == "No entendí tu respuesta."
+
+
+def test_required_slots_grow_only_when_the_answer_can_change() -> None:
+    form = ValidateAdvisorForm()
+    slots = {"ventas_mensuales": 12000.0, "compras_mensuales": 6000.0, "actividad": "comercio"}
+    required = asyncio.run(
+        form.required_slots([], CollectingDispatcher(), tracker("x", slots=slots), {})
+    )
+    assert required == ["ventas_mensuales", "compras_mensuales", "actividad", "activos_fijos"]
+    slots["activos_fijos"] = 0.0
+    required = asyncio.run(
+        form.required_slots([], CollectingDispatcher(), tracker("x", slots=slots), {})
+    )
+    assert required[-1] == "trabajadores"
+
+
+def test_recommendation_wording() -> None:
+    slots = {"ventas_mensuales": 3000.0, "compras_mensuales": 1000.0, "actividad": "profesional"}
+    messages, _ = run(ActionRecommendRegime(), tracker("x", slots=slots))
+    text = messages[0]["text"]
+    assert text.startswith(
+        "Te conviene el Régimen MYPE Tributario (RMT), porque tu actividad no puede acogerse "
+        "al Nuevo RUS ni al RER."
+    )
+    assert "unos S/ 30.00" in text and "unos S/ 360.00" in text and "S/ 390.00 al mes" in text
+    assert "UIT 2026 (S/ 5,500.00)" in text
+    assert messages[0]["buttons"][0]["payload"] == "/regimenes_resumen"

@@ -1,0 +1,109 @@
+"""The regime advisor's rules against hand-computed cases (figures from data/tax/2026.yml)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from bot.regime_advisor import (
+    ACTIVITY,
+    FIXED_ASSETS,
+    GENERAL,
+    NUEVO_RUS,
+    PURCHASES,
+    RER,
+    RMT,
+    SALES,
+    WORKERS,
+    Figures,
+    extract_figures,
+    questions_left,
+    recommend,
+)
+from bot.tax_rules import TaxRules
+
+Y = TaxRules.load().years[2026]
+D = Decimal
+
+
+def fig(sales: int, purchases: int, activity: str = "comercio", assets: int | None = 0,
+        workers: int | None = None) -> Figures:  # fmt: skip
+    return Figures(D(sales), D(purchases), activity, None if assets is None else D(assets), workers)
+
+
+@pytest.mark.parametrize(
+    ("figures", "regime", "category", "monthly"),
+    [(fig(3000, 1000), NUEVO_RUS, "1", {"cuota": "20"}),
+     (fig(5000, 5000), NUEVO_RUS, "1", {"cuota": "20"}),
+     (fig(5001, 1000), NUEVO_RUS, "2", {"cuota": "50"}),
+     (fig(8000, 8000), NUEVO_RUS, "2", {"cuota": "50"}),
+     # 12,000 a month: over Nuevo RUS; RER 1.5% = 180, IGV 18% x 6,000 = 1,080
+     (fig(12000, 6000, workers=3), RER, None, {"renta": "180.00", "igv": "1080.00"}),
+     # 50,000 a month = 600,000 a year: over RER's 525,000; RMT 1% = 500; IGV 18% x 20,000
+     (fig(50000, 30000, workers=3), RMT, None, {"renta": "500.00", "igv": "3600.00"}),
+     # 200,000 a month = 2.4 M a year = 436 UIT: RMT without the 1% advance
+     (fig(200000, 100000), RMT, None, {"igv": "18000.00"}),
+     # 800,000 a month = 9.6 M a year > 1,700 UIT (9.35 M): Régimen General
+     (fig(800000, 100000), GENERAL, None, {"igv": "126000.00"}),
+     # excluded activities
+     (fig(3000, 1000, "profesional"), RMT, None, {"renta": "30.00", "igv": "360.00"}),
+     (fig(3000, 1000, "construccion"), NUEVO_RUS, "1", {"cuota": "20"}),
+     (fig(12000, 6000, "construccion", workers=2), RMT, None,
+      {"renta": "120.00", "igv": "1080.00"}),
+     # limits other than sales
+     (fig(3000, 1000, assets=80000, workers=2), RER, None, {"renta": "45.00", "igv": "360.00"}),
+     (fig(12000, 6000, workers=11), RMT, None, {"renta": "120.00", "igv": "1080.00"})],
+)  # fmt: skip
+def test_recommendation(
+    figures: Figures, regime: str, category: str | None, monthly: dict[str, str]
+) -> None:
+    advice = recommend(Y, figures)
+    assert advice.regime == regime
+    assert (advice.category.name if advice.category else None) == category
+    assert {k: str(v) for k, v in advice.monthly} == monthly
+
+
+def test_why_not_the_simpler_regimes() -> None:
+    assert recommend(Y, fig(3000, 1000, "profesional")).ruled_out == (
+        "rus_actividad",
+        "rer_actividad",
+    )
+    assert recommend(Y, fig(800000, 100000)).ruled_out == ("rus_montos", "rer_montos", "rmt_montos")
+
+
+def test_questions_only_when_they_matter() -> None:
+    assert questions_left(Y, Figures()) == [SALES, PURCHASES, ACTIVITY]
+    assert questions_left(Y, Figures(D(3000))) == [PURCHASES, ACTIVITY]
+    # Nuevo RUS possible: fixed assets can rule it out; workers never matter for it.
+    assert questions_left(Y, fig(3000, 1000, assets=None)) == [FIXED_ASSETS]
+    assert questions_left(Y, fig(3000, 1000)) == []
+    # Over Nuevo RUS but within RER: workers matter.
+    assert questions_left(Y, fig(12000, 6000)) == [WORKERS]
+    # A professional can be in neither: nothing more to ask.
+    assert questions_left(Y, fig(3000, 1000, "profesional", assets=None)) == []
+
+
+LABELS = Y.activities
+
+
+@pytest.mark.parametrize(
+    ("text", "requested", "advice", "expected"),
+    [("vendo 3000 al mes, que regimen me conviene?", None, True, {SALES: D(3000)}),
+     ("vendo 7 mil y compro unos 3k", None, False, {SALES: D(7000), PURCHASES: D(3000)}),
+     ("compras de 2,500 y ventas de 6 mil", None, False, {PURCHASES: D(2500), SALES: D(6000)}),
+     ("7 mil", SALES, False, {SALES: D(7000)}),
+     ("nada", PURCHASES, False, {PURCHASES: D(0)}),
+     ("no, en realidad vendo 9000", PURCHASES, False, {SALES: D(9000)}),
+     ("tengo una bodega", ACTIVITY, False, {ACTIVITY: "comercio"}),
+     ("soy abogado, que regimen me conviene", None, True, {ACTIVITY: "profesional"}),
+     ("tengo una bodega", None, False, {}),
+     ("solo yo", WORKERS, False, {WORKERS: 0}),
+     ("3 trabajadores", None, False, {WORKERS: 3}),
+     ("unos 20 mil en maquinas", FIXED_ASSETS, False, {FIXED_ASSETS: D(20000)}),
+     ("que es el igv", PURCHASES, False, {})],
+)  # fmt: skip
+def test_figures_in_what_people_write(
+    text: str, requested: str | None, advice: bool, expected: dict[str, object]
+) -> None:
+    assert extract_figures(text, requested, LABELS, advice) == expected
