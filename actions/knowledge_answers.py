@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+import os
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.knowledge import SYSTEM_ARTICLES, Article, KnowledgeStore
+from bot.knowledge import SYSTEM_ARTICLES, Article, KnowledgeBase, KnowledgeStore
+from bot.knowledge_search import KnowledgeSearch
+
+ROOT = Path(__file__).resolve().parent.parent
 
 FALLBACK_INTENT = "nlu_fallback"
 #: Candidates offered by "¿Quisiste decir…?": at most this many, each at least this confident.
 MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.05
+#: Knowledge-base search hits below this BM25 score are not offered (docs/benchmarks.md).
+MIN_SEARCH_SCORE = 4.0
+#: Intents (with confidences) reported for the review inbox.
+MAX_REPORTED_INTENTS = 5
 #: Articles with this tag (greetings, thanks…) are never offered as "¿Quisiste decir…?".
 NOT_SUGGESTED_TAG = "chitchat"
 
@@ -76,9 +85,13 @@ def _previous_user_intent(tracker: Tracker) -> Optional[str]:
 
 
 class ActionClarify(Action):
-    """First misunderstanding: "¿Quisiste decir…?" with the top candidates as buttons.
+    """First misunderstanding: "¿Quisiste decir…?" with the likeliest articles as buttons: the
+    NLU's candidates first, then knowledge-base search hits. A second misunderstanding in a
+    row, or nothing to offer, gets the polite fallback.
 
-    A second misunderstanding in a row gets the polite fallback instead.
+    Every such message is reported to the gateway (``custom.clarification``: the intents with
+    their confidences and what was offered) for the admins' review inbox; the gateway strips
+    it before the citizen's channel sees the message.
     """
 
     def name(self) -> Text:
@@ -88,26 +101,60 @@ class ActionClarify(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         kb = knowledge().current
-        if _previous_user_intent(tracker) == FALLBACK_INTENT:
-            utter_article(dispatcher, kb.require("fallback"))
-            return []
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        intents = [
+            {"name": c.get("name"), "confidence": round(float(c.get("confidence") or 0.0), 4)}
+            for c in ranking[:MAX_REPORTED_INTENTS]
+        ]
         buttons: List[Dict[str, str]] = []
-        for candidate in tracker.latest_message.get("intent_ranking") or []:
-            name = candidate.get("name")
-            if name == FALLBACK_INTENT or name in SYSTEM_ARTICLES:
-                continue
-            if (candidate.get("confidence") or 0.0) < MIN_CANDIDATE_CONFIDENCE:
-                break
-            article = kb.get(name)
-            if article is None or NOT_SUGGESTED_TAG in article.tags:
-                continue
-            buttons.append({"title": article.title, "payload": f"/{article.id}"})
-            if len(buttons) == MAX_CANDIDATES:
-                break
+        if _previous_user_intent(tracker) != FALLBACK_INTENT:
+            offered = [a.id for a in _candidates(kb, ranking)]
+            text = str(tracker.latest_message.get("text") or "")
+            for hit in search().search(text, limit=MAX_CANDIDATES, min_score=MIN_SEARCH_SCORE):
+                if hit.article.id not in offered and len(offered) < MAX_CANDIDATES:
+                    offered.append(hit.article.id)
+            buttons = [{"title": kb.require(i).title, "payload": f"/{i}"} for i in offered]
+        report = {"clarification": {"intents": intents, "offered": [b["payload"] for b in buttons]}}
         if not buttons:
-            utter_article(dispatcher, kb.require("fallback"))
+            fallback = kb.require("fallback").as_bot_message()
+            dispatcher.utter_message(
+                text=fallback["text"], buttons=fallback.get("buttons", []), json_message=report
+            )
             return []
         # The prompt's own buttons (e.g. "Ninguna de estas") follow the candidates.
         prompt = kb.require("aclarar").as_bot_message()
-        dispatcher.utter_message(text=prompt["text"], buttons=buttons + prompt.get("buttons", []))
+        dispatcher.utter_message(
+            text=prompt["text"], buttons=buttons + prompt.get("buttons", []), json_message=report
+        )
         return []
+
+
+def _candidates(kb: KnowledgeBase, ranking: List[Dict[str, Any]]) -> List[Article]:
+    """The NLU's best guesses that have an article worth offering."""
+    found: List[Article] = []
+    for candidate in ranking:
+        name = str(candidate.get("name") or "")
+        if name == FALLBACK_INTENT or name in SYSTEM_ARTICLES:
+            continue
+        if (candidate.get("confidence") or 0.0) < MIN_CANDIDATE_CONFIDENCE:
+            break
+        article = kb.get(name)
+        if article is None or NOT_SUGGESTED_TAG in article.tags:
+            continue
+        found.append(article)
+        if len(found) == MAX_CANDIDATES:
+            break
+    return found
+
+
+_search: Optional[Tuple[KnowledgeBase, KnowledgeSearch]] = None
+
+
+def search() -> KnowledgeSearch:
+    """The search index of the current knowledge base (rebuilt when an article changes)."""
+    global _search
+    kb = knowledge().current
+    if _search is None or _search[0] is not kb:
+        nlu_dir = Path(os.environ.get("NLU_DIR") or ROOT / "data" / "nlu")
+        _search = (kb, KnowledgeSearch.of(kb, nlu_dir))
+    return _search[1]

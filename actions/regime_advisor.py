@@ -40,9 +40,12 @@ from bot.regime_advisor import (
     questions_left,
     recommend,
 )
+from bot.ruc import find_ruc, is_valid_ruc
 from bot.tax_rules import TaxYear
 
 FORM = "asesor_regimen_form"
+#: The citizen's RUC, remembered for the rest of the conversation (calendar, lookups).
+RUC_SLOT = "ruc"
 ARTICLE = "asesor_regimen"
 ADVICE_INTENT = "asesor_regimen"
 #: Intents whose amounts are not the business's figures ("¿cuánto es el IGV de 580?").
@@ -84,7 +87,8 @@ def figures_of(tracker: Tracker) -> Figures:
 
 
 class ActionExtractData(Action):
-    """Custom slot mapping: the business's figures in whatever the citizen writes."""
+    """Custom slot mapping: the business's figures and the RUC in whatever the citizen
+    writes."""
 
     def name(self) -> Text:
         return "action_extraer_datos"
@@ -94,15 +98,23 @@ class ActionExtractData(Action):
     ) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = str(tracker.latest_message.get("text") or "")
-        if intent in NOT_FIGURES or text.startswith("/"):
+        if text.startswith("/"):  # a button's payload: its entities fill the slots
             return []
-        in_form = (tracker.active_loop or {}).get("name") == FORM
-        requested = tracker.get_slot("requested_slot") if in_form else None
-        found = extract_figures(text, requested, _year().activities, intent == ADVICE_INTENT)
-        return [
-            SlotSet(slot, float(value) if isinstance(value, Decimal) else value)
-            for slot, value in found.items()
-        ]
+        events: List[EventType] = []
+        # The amounts of a calculation ("¿cuánto es el IGV de 580?") are not the business's.
+        if intent not in NOT_FIGURES:
+            in_form = (tracker.active_loop or {}).get("name") == FORM
+            requested = tracker.get_slot("requested_slot") if in_form else None
+            activities = _year().activities
+            found = extract_figures(text, requested, activities, intent == ADVICE_INTENT)
+            events += [
+                SlotSet(slot, float(value) if isinstance(value, Decimal) else value)
+                for slot, value in found.items()
+            ]
+        ruc = find_ruc(text)
+        if ruc is not None and is_valid_ruc(ruc) and ruc != tracker.get_slot(RUC_SLOT):
+            events.append(SlotSet(RUC_SLOT, ruc))
+        return events
 
 
 class ValidateAdvisorForm(FormValidationAction):

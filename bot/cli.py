@@ -188,6 +188,22 @@ def cmd_test_conversations(_: argparse.Namespace) -> int:
     return code
 
 
+def cmd_load_cronograma(args: argparse.Namespace) -> int:
+    from bot.cronograma import DEFAULT_DIR, CronogramaError, year_from_csv
+
+    try:
+        text = year_from_csv(args.csv, args.year, args.norm, args.source)
+    except (CronogramaError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    target = Path(os.environ.get("CRONOGRAMA_DIR") or DEFAULT_DIR) / f"{args.year}.yml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.with_suffix(".tmp").write_text(text, encoding="utf-8")
+    target.with_suffix(".tmp").replace(target)  # readers see the old or the new year, whole
+    print(f"cronograma {args.year} loaded: 12 periods, written to {target}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -218,6 +234,15 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("test-conversations", help="rasa test core --fail-on-prediction-errors")
     p.set_defaults(func=cmd_test_conversations)
+
+    p = sub.add_parser(
+        "load-cronograma", help="validate a year's due dates (CSV) and write data/cronograma/"
+    )
+    p.add_argument("csv", type=Path, help="periodo,0,1,2-3,4-5,6-7,8-9,buenos_contribuyentes")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--norm", required=True, help='e.g. "RS N.° 000-2025/SUNAT"')
+    p.add_argument("--source", required=True, help="the official https:// page of the norm")
+    p.set_defaults(func=cmd_load_cronograma)
 
     args = parser.parse_args(argv)
     # Settings in .env reach every command and every child process (Rasa reads the

@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.db import Conversation, Message, create_engine, migrate, utcnow
+from bot.db import Conversation, Message, ReviewItem, create_engine, migrate, utcnow
 from connectors.base import BotMessage
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,22 @@ class Outbound:
     def of(cls, message: BotMessage) -> Outbound:
         extra = {k: v for k, v in message.items() if k not in ("text", "recipient_id")}
         return cls(message.get("text"), extra or None)
+
+
+@dataclass(frozen=True)
+class NewReview:
+    conversation_id: int
+    message_id: int
+    text: str
+    intents: list[dict[str, Any]]
+    offered: list[str]
+
+
+@dataclass(frozen=True)
+class Review(NewReview):
+    id: int
+    picked: str | None
+    created_at: dt.datetime
 
 
 class ConversationStore(ABC):
@@ -88,6 +104,18 @@ class ConversationStore(ABC):
     @abstractmethod
     async def history(self, conversation_id: int, limit: int) -> list[HistoryEntry]:
         """The conversation's last ``limit`` messages, oldest first."""
+
+    @abstractmethod
+    async def record_review(self, item: NewReview) -> int:
+        """Keep a message the assistant was unsure about, for the review inbox."""
+
+    @abstractmethod
+    async def resolve_review(self, review_id: int, picked: str) -> None:
+        """What the citizen chose after the clarification ("" when none was chosen)."""
+
+    @abstractmethod
+    async def reviews(self, limit: int) -> list[Review]:
+        """The latest review items, newest first."""
 
     @abstractmethod
     async def ping(self) -> bool:
@@ -125,6 +153,14 @@ def _sqlite_time(moment: dt.datetime) -> str:
 
 def _json(value: dict[str, Any] | None) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _json_list(value: list[Any]) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _from_sqlite(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
 class SqliteStore(ConversationStore):
@@ -283,9 +319,48 @@ class SqliteStore(ConversationStore):
                     direction,
                     text_,
                     json.loads(payload) if payload is not None else None,
-                    dt.datetime.fromisoformat(created_at).replace(tzinfo=dt.UTC),
+                    _from_sqlite(created_at),
                 )
                 for direction, text_, payload, created_at in reversed(rows)
+            ]
+
+        return await self._call(job)
+
+    async def record_review(self, item: NewReview) -> int:
+        row = (
+            item.conversation_id, item.message_id, item.text, _json_list(item.intents),
+            _json_list(item.offered), _sqlite_time(utcnow()),
+        )  # fmt: skip
+
+        def job(db: sqlite3.Connection) -> int:
+            cursor = db.execute(
+                "INSERT INTO review_items (conversation_id, message_id, text, intents, offered, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+        return await self._call(job)
+
+    async def resolve_review(self, review_id: int, picked: str) -> None:
+        params = (picked, _sqlite_time(utcnow()), review_id)
+        await self._call(
+            lambda db: db.execute(
+                "UPDATE review_items SET picked = ?, resolved_at = ? WHERE id = ?", params
+            )
+        )
+
+    async def reviews(self, limit: int) -> list[Review]:
+        def job(db: sqlite3.Connection) -> list[Review]:
+            rows = db.execute(
+                "SELECT conversation_id, message_id, text, intents, offered, id, picked, "
+                "created_at FROM review_items ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+            return [
+                Review(c, m, t, json.loads(i), json.loads(o), id_, p, _from_sqlite(at))
+                for c, m, t, i, o, id_, p, at in rows
             ]
 
         return await self._call(job)
@@ -397,6 +472,43 @@ class SqlStore(ConversationStore):
             return [
                 HistoryEntry(direction, text_, payload, _as_utc(created_at))
                 for direction, text_, payload, created_at in reversed(rows.all())
+            ]
+
+    async def record_review(self, item: NewReview) -> int:
+        async with self._engine.begin() as db:
+            review_id = await db.scalar(
+                insert(ReviewItem)
+                .values(
+                    conversation_id=item.conversation_id, message_id=item.message_id,
+                    text=item.text, intents=item.intents, offered=item.offered,
+                    created_at=utcnow(),
+                )
+                .returning(ReviewItem.id)
+            )  # fmt: skip
+        assert review_id is not None
+        return int(review_id)
+
+    async def resolve_review(self, review_id: int, picked: str) -> None:
+        async with self._engine.begin() as db:
+            await db.execute(
+                update(ReviewItem)
+                .where(ReviewItem.id == review_id)
+                .values(picked=picked, resolved_at=utcnow())
+            )
+
+    async def reviews(self, limit: int) -> list[Review]:
+        async with self._engine.connect() as db:
+            rows = await db.execute(
+                select(
+                    ReviewItem.conversation_id, ReviewItem.message_id, ReviewItem.text,
+                    ReviewItem.intents, ReviewItem.offered, ReviewItem.id, ReviewItem.picked,
+                    ReviewItem.created_at,
+                )
+                .order_by(ReviewItem.id.desc())
+                .limit(limit)
+            )  # fmt: skip
+            return [
+                Review(c, m, t, i, o, id_, p, _as_utc(at)) for c, m, t, i, o, id_, p, at in rows
             ]
 
     async def ping(self) -> bool:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from typing import Any
 
-from bot.conversation_store import ConversationStore, HistoryEntry, Outbound
+from bot.conversation_store import ConversationStore, HistoryEntry, NewReview, Outbound
 from bot.knowledge import KnowledgeStore
 from bot.push import PushHub
 from bot.rasa_client import EngineUnavailable, RasaClient
@@ -45,6 +46,9 @@ class ConversationService:
         self._knowledge = knowledge
         self._push = push
         self._ids: OrderedDict[tuple[str, str], int] = OrderedDict()
+        #: Clarifications waiting for the citizen's next message: conversation → (review
+        #: item, offered payloads). Lost on restart: the item then stays without a pick.
+        self._open_reviews: dict[int, tuple[int, list[str]]] = {}
 
     async def handle(self, inbound: InboundMessage) -> list[BotMessage]:
         """Record the message, ask the engine, record and return the answers."""
@@ -55,6 +59,11 @@ class ConversationService:
             inbound.text,
             {"metadata": inbound.metadata} if inbound.metadata else None,
         )
+        open_review = self._open_reviews.pop(conversation_id, None)
+        if open_review is not None:
+            review_id, offered = open_review
+            picked = inbound.text if inbound.text in offered else ""
+            await self._store.resolve_review(review_id, picked)
         try:
             replies = await self._rasa.send(
                 engine_sender_id(inbound.channel, inbound.sender_id),
@@ -67,9 +76,16 @@ class ConversationService:
             replies = [self._knowledge.current.require(ENGINE_DOWN_ARTICLE).as_bot_message()]
             status = "failed"
 
+        clarification = _take_clarification(replies)
         await self._store.record_outcome(
             message_id, status, conversation_id, [Outbound.of(m) for m in replies]
         )
+        if clarification is not None:
+            intents, offered = clarification
+            review = NewReview(conversation_id, message_id, inbound.text, intents, offered)
+            self._open_reviews[conversation_id] = (await self._store.record_review(review), offered)
+            if len(self._open_reviews) > ID_CACHE_SIZE:
+                self._open_reviews.pop(next(iter(self._open_reviews)))
         logger.info(
             "message handled: channel=%s conversation=%s status=%s replies=%d in %.0f ms",
             inbound.channel,
@@ -107,3 +123,23 @@ class ConversationService:
         if conversation_id is None:
             return []
         return await self._store.history(conversation_id, limit)
+
+
+def _take_clarification(
+    replies: list[BotMessage],
+) -> tuple[list[dict[str, Any]], list[str]] | None:
+    """Remove the engine's report of a clarification from the replies (channels never see
+    it) and return its intents and offered payloads."""
+    found = None
+    for reply in replies:
+        custom = reply.get("custom")
+        if not isinstance(custom, dict) or "clarification" not in custom:
+            continue
+        report = custom.pop("clarification")
+        if not custom:
+            del reply["custom"]
+        if isinstance(report, dict):
+            intents = [i for i in report.get("intents") or [] if isinstance(i, dict)]
+            offered = [str(p) for p in report.get("offered") or [] if isinstance(p, str)]
+            found = (intents, offered)
+    return found

@@ -53,6 +53,26 @@ class Message(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ReviewItem(Base):
+    """A message the assistant was unsure about: what it guessed, offered, and what was picked.
+
+    ``picked`` is the payload the citizen chose among ``offered``, "" when they wrote something
+    else, NULL while their next message has not come.
+    """
+
+    __tablename__ = "review_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    text: Mapped[str] = mapped_column(Text)
+    intents: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    offered: Mapped[list[str]] = mapped_column(JSON)
+    picked: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 def _sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -112,3 +112,37 @@ def test_misunderstanding_after_an_understood_message_clarifies(knowledge_dir: P
     ranking = [{"name": "nlu_fallback", "confidence": 0.7}, {"name": "igv", "confidence": 0.2}]
     messages = run(ActionClarify(), tracker("nlu_fallback", ranking, previous_intent="saludo"))
     assert messages[0]["text"] == article(knowledge_dir, "aclarar")["answer"].strip()
+
+
+def test_search_fills_the_offer_when_the_nlu_has_few_candidates(knowledge_dir: Path) -> None:
+    ranking = [{"name": "nlu_fallback", "confidence": 0.7}, {"name": "igv", "confidence": 0.2}]
+    t = tracker("nlu_fallback", ranking, text="me olvidé la contraseña de sol")
+    [message] = run(ActionClarify(), t)
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads[0] == "/igv"  # the NLU's candidate first
+    assert "/clave_sol_recuperar" in payloads[1:3]
+    assert payloads[-1] == "/fuera_de_alcance" and len(payloads) == 4
+
+
+def test_nothing_to_offer_gets_the_polite_fallback(knowledge_dir: Path) -> None:
+    ranking = [{"name": "nlu_fallback", "confidence": 0.9}, {"name": "igv", "confidence": 0.01}]
+    [message] = run(ActionClarify(), tracker("nlu_fallback", ranking, text="asdf qwerty"))
+    assert message["text"] == article(knowledge_dir, "fallback")["answer"].strip()
+
+
+def test_every_clarification_is_reported_for_the_review_inbox(knowledge_dir: Path) -> None:
+    ranking = [{"name": "nlu_fallback", "confidence": 0.7}, {"name": "igv", "confidence": 0.2}]
+    [message] = run(ActionClarify(), tracker("nlu_fallback", ranking, text="asdf"))
+    assert message["custom"] == {
+        "clarification": {
+            "intents": [
+                {"name": "nlu_fallback", "confidence": 0.7},
+                {"name": "igv", "confidence": 0.2},
+            ],
+            "offered": ["/igv"],
+        }
+    }
+    [second] = run(
+        ActionClarify(), tracker("nlu_fallback", ranking, previous_intent="nlu_fallback")
+    )
+    assert second["custom"]["clarification"]["offered"] == []

@@ -85,3 +85,42 @@ async def test_history_is_per_channel_and_sender_in_order(service: ConversationS
     history = await service.history("webchat", "ana")
     assert [h.text for h in history] == ["uno", "dos"]
     assert await service.history("webchat", "nadie") == []
+
+
+def _engine_answering(replies: list[dict[str, object]]) -> httpx.MockTransport:
+    """The engine's REST channel as the gateway sees it (the real one: tests/e2e)."""
+    return httpx.MockTransport(lambda request: httpx.Response(200, json=replies))
+
+
+async def test_clarifications_go_to_the_review_inbox_with_what_was_picked(url: str) -> None:
+    clarification = {
+        "recipient_id": "webchat:ana",
+        "text": "¿Quisiste decir…?",
+        "buttons": [{"title": "IGV", "payload": "/igv"}],
+        "custom": {
+            "clarification": {
+                "intents": [{"name": "nlu_fallback", "confidence": 0.7}],
+                "offered": ["/igv", "/uit"],
+            }
+        },
+    }
+    store = await open_store(url)
+    try:
+        async with httpx.AsyncClient(transport=_engine_answering([clarification])) as http:
+            rasa = RasaClient(http, "http://rasa.test", "token", 2.0)
+            knowledge = KnowledgeStore(ROOT / "data" / "knowledge")
+            service = ConversationService(store, rasa, knowledge, PushHub())
+            replies = await service.handle(InboundMessage("webchat", "ana", "cuanto es el ivg"))
+            assert "custom" not in replies[0]  # channels never see the report
+            [item] = await store.reviews(10)
+            assert (item.text, item.offered, item.picked) == (
+                "cuanto es el ivg", ["/igv", "/uit"], None,
+            )  # fmt: skip
+            assert item.intents == [{"name": "nlu_fallback", "confidence": 0.7}]
+            await service.handle(InboundMessage("webchat", "ana", "/uit"))
+            await service.handle(InboundMessage("webchat", "ana", "otra cosa"))
+            first, second = sorted(await store.reviews(10), key=lambda r: r.id)[:2]
+            assert first.picked == "/uit"
+            assert second.text == "/uit" and second.picked == ""
+    finally:
+        await store.close()

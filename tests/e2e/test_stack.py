@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import signal
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -73,14 +75,50 @@ def test_quick_reply_payload_sent_back_as_message(base_url: str) -> None:
     assert replies[0]["recipient_id"] == sender
 
 
-def test_misunderstanding_offers_candidates_then_the_polite_fallback(base_url: str) -> None:
+def test_misunderstanding_offers_candidates_then_the_polite_fallback(stack: Stack) -> None:
+    base_url = stack.base_url
     sender = f"e2e-{uuid.uuid4()}"
     first = chat(base_url, sender, "fkdjsl qwpeoi zmxn")[0]
     assert first["text"] == answer_of("aclarar")
+    assert "custom" not in first  # the review report is the gateway's, not the citizen's
     assert isinstance(first["buttons"], list)
     assert first["buttons"][-1]["payload"] == "/fuera_de_alcance"
+    offered = [b["payload"] for b in first["buttons"][:-1]]
     second = chat(base_url, sender, "xjq wwz kkp")[0]
     assert second["text"] == answer_of("fallback")
+    # Both went to the review inbox: what was guessed, offered and (not) picked.
+    db = sqlite3.connect(stack.workdir / "gateway.db")
+    try:
+        rows = db.execute(
+            "SELECT r.text, r.offered, r.picked, r.intents FROM review_items r "
+            "JOIN conversations c ON c.id = r.conversation_id WHERE c.sender_id = ? "
+            "ORDER BY r.id",
+            (sender,),
+        ).fetchall()
+    finally:
+        db.close()
+    assert [(text, json.loads(o), picked) for text, o, picked, _ in rows] == [
+        ("fkdjsl qwpeoi zmxn", offered, ""),
+        ("xjq wwz kkp", [], None),
+    ]
+    assert json.loads(rows[0][3])[0]["name"] == "nlu_fallback"
+
+
+def test_a_clarification_button_picked_is_recorded(stack: Stack) -> None:
+    sender = f"e2e-{uuid.uuid4()}"
+    first = chat(stack.base_url, sender, "fkdjsl qwpeoi zmxn")[0]
+    picked = first["buttons"][0]["payload"]  # type: ignore[index]
+    assert chat(stack.base_url, sender, picked)[0]["text"] == answer_of(picked[1:])
+    db = sqlite3.connect(stack.workdir / "gateway.db")
+    try:
+        [(recorded,)] = db.execute(
+            "SELECT r.picked FROM review_items r JOIN conversations c "
+            "ON c.id = r.conversation_id WHERE c.sender_id = ?",
+            (sender,),
+        ).fetchall()
+    finally:
+        db.close()
+    assert recorded == picked
 
 
 def test_conversation_is_kept_for_a_reloaded_page(base_url: str) -> None:

@@ -1,0 +1,79 @@
+"""The due-date calendar: groups, the CSV loader's checks, the next due date.
+
+The dates here are made up for the tests (SUNAT's real ones are loaded with the command)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.cronograma import COLUMNS, GROUPS, Cronograma, CronogramaError, group_of, year_from_csv
+
+
+@pytest.mark.parametrize(
+    ("digit", "group"), [(0, "0"), (1, "1"), (2, "2-3"), (3, "2-3"), (7, "6-7"), (9, "8-9")]
+)
+def test_groups(digit: int, group: str) -> None:
+    assert group_of(digit) == group
+
+
+def _csv(path: Path, year: int = 2026, months: int = 12, **override: str) -> Path:
+    rows = [",".join(COLUMNS)]
+    for month in range(1, months + 1):
+        start = dt.date(year + month // 12, month % 12 + 1, 1)
+        dates = [(start + dt.timedelta(days=10 + i)).isoformat() for i in range(7)]
+        row = [f"{year}-{month:02d}", *dates]
+        rows.append(",".join(row))
+    text = "\n".join(rows) + "\n"
+    for old, new in override.items():
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_year_loads_from_csv_and_gives_the_next_due_date(tmp_path: Path) -> None:
+    calendar_dir = tmp_path / "cronograma"
+    calendar_dir.mkdir()
+    text = year_from_csv(_csv(tmp_path / "c.csv"), 2026, "RS de prueba", "https://example.gob.pe")
+    (calendar_dir / "2026.yml").write_text(text, encoding="utf-8")
+    calendar = Cronograma(calendar_dir)
+    # Period 2026-11 is due in December: group 6-7 is the 5th column (10 + 4 days).
+    period, due, year = calendar.next_due("6-7", dt.date(2026, 11, 28))  # type: ignore[misc]
+    assert period == (2026, 11) and due == dt.date(2026, 12, 15) and year.norm == "RS de prueba"
+    assert calendar.next_due("6-7", dt.date(2027, 2, 1)) is None  # past the loaded year
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"periodo": "period"}, "header must be"),
+     ({"2026-12-11": "2026-11-30"}, "not after the period ends"),
+     ({"2026-12-11": "31/02/2026"}, "bad date"),
+     ({"2026-03-11": "2026-06-11"}, "too far after")],
+)  # fmt: skip
+def test_bad_tables_are_refused_with_the_reason(
+    tmp_path: Path, change: dict[str, str], message: str
+) -> None:
+    with pytest.raises(CronogramaError, match=message):
+        year_from_csv(_csv(tmp_path / "c.csv", **change), 2026, "RS", "https://x.gob.pe")
+
+
+def test_a_year_needs_twelve_periods(tmp_path: Path) -> None:
+    with pytest.raises(CronogramaError, match="11 periods"):
+        year_from_csv(_csv(tmp_path / "c.csv", months=11), 2026, "RS", "https://x.gob.pe")
+
+
+def test_load_command_writes_the_year(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRONOGRAMA_DIR", str(tmp_path / "out"))
+    csv = _csv(tmp_path / "c.csv")
+    args = ["load-cronograma", str(csv), "--year", "2026", "--norm", "RS", "--source"]
+    assert main([*args, "http://no-https.example"]) == 1
+    assert not (tmp_path / "out" / "2026.yml").exists()
+    assert main([*args, "https://www.sunat.gob.pe/"]) == 0
+    year = Cronograma(tmp_path / "out").years[2026]
+    assert len(year.periods) == 12 and set(year.periods[(2026, 1)]) == {
+        *GROUPS,
+        "buenos_contribuyentes",
+    }
