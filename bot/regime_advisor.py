@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from bot.amounts import find_amounts, fold
 from bot.calculators import money
+from bot.ruc import is_valid_ruc
 from bot.tax_rules import RusCategory, TaxYear
 
 NUEVO_RUS, RER, RMT, GENERAL = "nuevo_rus", "rer", "rmt", "general"
@@ -192,6 +193,8 @@ def extract_figures(
     folded = fold(text)
     found: Dict[str, Any] = {}
     for amount in find_amounts(text):
+        if is_valid_ruc(str(amount.value)):
+            continue  # a RUC, not an amount
         slot = None
         best = None
         for candidate, cue in _CUES.items():

@@ -101,7 +101,8 @@ LABELS = Y.activities
      ("solo yo", WORKERS, False, {WORKERS: 0}),
      ("3 trabajadores", None, False, {WORKERS: 3}),
      ("unos 20 mil en maquinas", FIXED_ASSETS, False, {FIXED_ASSETS: D(20000)}),
-     ("que es el igv", PURCHASES, False, {})],
+     ("que es el igv", PURCHASES, False, {}),
+     ("mi ruc es 20100070970 y vendo 5 mil", SALES, False, {SALES: D(5000)})],
 )  # fmt: skip
 def test_figures_in_what_people_write(
     text: str, requested: str | None, advice: bool, expected: dict[str, object]
