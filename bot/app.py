@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -124,7 +125,13 @@ def create_app(
         app.state.http = http
         app.state.store = store
         app.state.rasa = rasa
-        app.state.conversations = ConversationService(store, rasa, knowledge, app.state.push)
+        app.state.conversations = ConversationService(
+            store,
+            rasa,
+            knowledge,
+            app.state.push,
+            session_idle=dt.timedelta(minutes=settings.session_idle_minutes),
+        )
         try:
             yield
         finally:

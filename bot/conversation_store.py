@@ -106,6 +106,10 @@ class ConversationStore(ABC):
         """The conversation's last ``limit`` messages, oldest first."""
 
     @abstractmethod
+    async def last_activity(self, conversation_id: int) -> dt.datetime | None:
+        """When the conversation last had a message (its ``updated_at``)."""
+
+    @abstractmethod
     async def record_review(self, item: NewReview) -> int:
         """Keep a message the assistant was unsure about, for the review inbox."""
 
@@ -326,6 +330,15 @@ class SqliteStore(ConversationStore):
 
         return await self._call(job)
 
+    async def last_activity(self, conversation_id: int) -> dt.datetime | None:
+        def job(db: sqlite3.Connection) -> dt.datetime | None:
+            row = db.execute(
+                "SELECT updated_at FROM conversations WHERE id = ?", (conversation_id,)
+            ).fetchone()
+            return None if row is None else _from_sqlite(row[0])
+
+        return await self._call(job)
+
     async def record_review(self, item: NewReview) -> int:
         row = (
             item.conversation_id, item.message_id, item.text, _json_list(item.intents),
@@ -473,6 +486,13 @@ class SqlStore(ConversationStore):
                 HistoryEntry(direction, text_, payload, _as_utc(created_at))
                 for direction, text_, payload, created_at in reversed(rows.all())
             ]
+
+    async def last_activity(self, conversation_id: int) -> dt.datetime | None:
+        async with self._engine.connect() as db:
+            moment = await db.scalar(
+                select(Conversation.updated_at).where(Conversation.id == conversation_id)
+            )
+        return None if moment is None else _as_utc(moment)
 
     async def record_review(self, item: NewReview) -> int:
         async with self._engine.begin() as db:

@@ -7,12 +7,15 @@ base) while the message stays recorded as ``failed``.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from bot.conversation_store import ConversationStore, HistoryEntry, NewReview, Outbound
+from bot.db import utcnow
 from bot.knowledge import KnowledgeStore
 from bot.push import PushHub
 from bot.rasa_client import EngineUnavailable, RasaClient
@@ -40,8 +43,14 @@ class ConversationService:
         rasa: RasaClient,
         knowledge: KnowledgeStore,
         push: PushHub,
+        session_idle: dt.timedelta = dt.timedelta(hours=1),
+        clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self._store = store
+        self._session_idle = session_idle
+        self._clock = clock
+        #: When each conversation was last active (kept with the id cache).
+        self._last_active: dict[int, dt.datetime] = {}
         self._rasa = rasa
         self._knowledge = knowledge
         self._push = push
@@ -64,6 +73,7 @@ class ConversationService:
             review_id, offered = open_review
             picked = inbound.text if inbound.text in offered else ""
             await self._store.resolve_review(review_id, picked)
+        await self._expire_idle_session(conversation_id, inbound)
         try:
             replies = await self._rasa.send(
                 engine_sender_id(inbound.channel, inbound.sender_id),
@@ -95,6 +105,24 @@ class ConversationService:
             (time.perf_counter() - started) * 1000,
         )
         return replies
+
+    async def _expire_idle_session(self, conversation_id: int, inbound: InboundMessage) -> None:
+        """After ``session_idle`` without messages, the engine starts the conversation afresh
+        (what it remembered, like the RUC, is forgotten). The gateway owns this clock."""
+        now = self._clock()
+        last = self._last_active.get(conversation_id)
+        if last is None:
+            last = await self._store.last_activity(conversation_id)
+        self._last_active[conversation_id] = now
+        if len(self._last_active) > ID_CACHE_SIZE:
+            self._last_active.pop(next(iter(self._last_active)))
+        if last is None or now - last <= self._session_idle:
+            return
+        try:
+            await self._rasa.start_session(engine_sender_id(inbound.channel, inbound.sender_id))
+            logger.info("session expired: conversation=%s idle=%s", conversation_id, now - last)
+        except EngineUnavailable as exc:
+            logger.warning("could not restart the session of %s: %s", conversation_id, exc)
 
     async def push(self, channel: str, sender_id: str, messages: list[BotMessage]) -> int:
         """Record bot messages that arrive outside a request and push them to open pages."""

@@ -50,6 +50,18 @@ class RasaClient:
             raise EngineUnavailable("rasa answered no message (is the action server up?)")
         return [r for r in replies if isinstance(r, dict)]
 
+    async def start_session(self, sender_id: str) -> None:
+        """Start a new session for ``sender_id`` (Rasa's ``/session_start``: slots reset)."""
+        body = {"sender": sender_id, "message": "/session_start"}
+        try:
+            response = await self._http.post(
+                f"{self._base_url}/webhooks/rest/webhook", json=body, timeout=self._timeout
+            )
+        except httpx.HTTPError as exc:
+            raise EngineUnavailable(f"rasa unreachable: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise EngineUnavailable(f"rasa answered HTTP {response.status_code}")
+
     async def is_ready(self) -> bool:
         """Rasa answers its status API and has a model loaded."""
         try:

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'gateway.db'}"
     knowledge_dir: Path = ROOT / "data" / "knowledge"
 
+    session_idle_minutes: float = Field(
+        60.0, gt=0, description="Idle time after which a conversation starts afresh (slots reset)"
+    )
+
     webchat_max_message_chars: int = Field(4096, ge=1)
     webchat_allowed_origins: list[str] = Field(default_factory=list)
 

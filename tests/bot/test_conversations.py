@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -122,5 +124,43 @@ async def test_clarifications_go_to_the_review_inbox_with_what_was_picked(url: s
             first, second = sorted(await store.reviews(10), key=lambda r: r.id)[:2]
             assert first.picked == "/uit"
             assert second.text == "/uit" and second.picked == ""
+    finally:
+        await store.close()
+
+
+async def test_an_idle_conversation_starts_a_new_engine_session(url: str) -> None:
+    sent: list[str] = []
+
+    def engine(request: httpx.Request) -> httpx.Response:
+        message = json.loads(request.content)["message"]
+        sent.append(message)
+        return httpx.Response(200, json=[] if message == "/session_start" else [{"text": "ok"}])
+
+    now = [dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)]
+    store = await open_store(url)
+    try:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(engine)) as http:
+            service = ConversationService(
+                store, RasaClient(http, "http://rasa.test", "token", 2.0),
+                KnowledgeStore(ROOT / "data" / "knowledge"), PushHub(),
+                session_idle=dt.timedelta(minutes=30), clock=lambda: now[0],
+            )  # fmt: skip
+            await service.handle(InboundMessage("webchat", "ana", "mi ruc es 20100070970"))
+            now[0] += dt.timedelta(minutes=29)
+            await service.handle(InboundMessage("webchat", "ana", "y cuando declaro"))
+            assert sent == ["mi ruc es 20100070970", "y cuando declaro"]
+            now[0] += dt.timedelta(minutes=31)
+            replies = await service.handle(InboundMessage("webchat", "ana", "hola de nuevo"))
+            assert sent[2:] == ["/session_start", "hola de nuevo"]
+            assert replies == [{"text": "ok"}]
+            # The clock survives a restart of the gateway: it is the conversation's last write.
+            restarted = ConversationService(
+                store, RasaClient(http, "http://rasa.test", "token", 2.0),
+                KnowledgeStore(ROOT / "data" / "knowledge"), PushHub(),
+                session_idle=dt.timedelta(minutes=30),
+                clock=lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=2),
+            )  # fmt: skip
+            await restarted.handle(InboundMessage("webchat", "ana", "sigo aqui"))
+            assert sent[4:] == ["/session_start", "sigo aqui"]
     finally:
         await store.close()
