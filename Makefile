@@ -8,7 +8,7 @@ NO_TESTS_OK := || { code=$$?; [ $$code -eq 5 ] && echo "pytest: no tests in this
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: setup run serve train test lint typecheck unit unit-engine validate nlu-eval \
-	conversations e2e bench clean
+	conversations e2e bench clean import-padron
 
 setup: .venv/.installed .venv-rasa/.installed
 
@@ -59,6 +59,11 @@ conversations: setup
 
 e2e: setup
 	$(PY) -m pytest -m "e2e or browser" -q $(NO_TESTS_OK)
+
+# SUNAT's padrón reducido del RUC: make import-padron FILE=padron_reducido_ruc.zip
+import-padron: setup
+	@test -n "$(FILE)" || (echo "usage: make import-padron FILE=padron_reducido_ruc.zip" >&2; exit 2)
+	$(PY) -m bot import-padron "$(FILE)"
 
 bench: setup
 	$(PY) -m bench.load

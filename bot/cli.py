@@ -188,6 +188,41 @@ def cmd_test_conversations(_: argparse.Namespace) -> int:
     return code
 
 
+def cmd_import_padron(args: argparse.Namespace) -> int:
+    import time
+
+    from bot.padron import PadronError, format_summary, open_padron
+    from bot.settings import DEFAULT_DATABASE_URL, padron_url
+
+    # Only the database settings matter here (no Rasa token needed to import).
+    url = padron_url(
+        os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        os.environ.get("PADRON_DATABASE_URL"),
+    )
+    started = time.monotonic()
+    last = [0.0]
+
+    def progress(rows: int, read: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.5 and read < total:
+            return
+        last[0] = now
+        share = read / total if total else 0.0
+        bar = "#" * int(share * 30)
+        rate = rows / max(now - started, 1e-9)
+        print(f"\r[{bar:<30}] {share:4.0%} {rows:,} rows {rate:,.0f} rows/s", end="", flush=True)
+
+    try:
+        with open_padron(url) as store:
+            summary = store.import_file(args.path, progress=progress)
+    except (PadronError, OSError, ValueError) as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 1
+    print()
+    print(format_summary(summary, time.monotonic() - started))
+    return 0
+
+
 def cmd_load_cronograma(args: argparse.Namespace) -> int:
     from bot.cronograma import DEFAULT_DIR, CronogramaError, year_from_csv
 
@@ -234,6 +269,12 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("test-conversations", help="rasa test core --fail-on-prediction-errors")
     p.set_defaults(func=cmd_test_conversations)
+
+    p = sub.add_parser(
+        "import-padron", help="import SUNAT's padrón reducido del RUC (.zip or .txt) atomically"
+    )
+    p.add_argument("path", type=Path)
+    p.set_defaults(func=cmd_import_padron)
 
     p = sub.add_parser(
         "load-cronograma", help="validate a year's due dates (CSV) and write data/cronograma/"

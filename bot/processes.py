@@ -67,6 +67,7 @@ def engine_process_environ(settings: Settings) -> dict[str, str]:
     env = engine_environ(settings.action_server_url)
     env["SANIC_HOST"] = "127.0.0.1"  # the action server listens on loopback only
     env["KNOWLEDGE_DIR"] = str(settings.knowledge_dir)
+    env["PADRON_URL"] = settings.padron_url
     return env
 
 
@@ -74,6 +75,9 @@ def gateway_process_environ(settings: Settings) -> dict[str, str]:
     """The environment that gives a gateway child exactly these settings."""
     env = dict(os.environ)
     for name, value in settings.model_dump().items():
+        if value is None:  # unset: the child must not inherit the parent's value either
+            env.pop(name.upper(), None)
+            continue
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         elif isinstance(value, list | dict):

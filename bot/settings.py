@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{ROOT / 'var' / 'gateway.db'}"
 _PLACEHOLDERS = {"", "changeme", "change-me", "secret", "token", "xxx", "test"}
 
 
@@ -32,8 +33,13 @@ class Settings(BaseSettings):
         "endpoints.yml", description="Rasa endpoints file: endpoints.scale.yml for PostgreSQL+Redis"
     )
 
-    database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'gateway.db'}"
+    database_url: str = DEFAULT_DATABASE_URL
     knowledge_dir: Path = ROOT / "data" / "knowledge"
+    padron_database_url: str | None = Field(
+        None,
+        description="Where the padrón reducido del RUC is kept; default: next to DATABASE_URL "
+        "(its own SQLite file padron.db, or the same PostgreSQL database)",
+    )
 
     session_idle_minutes: float = Field(
         60.0, gt=0, description="Idle time after which a conversation starts afresh (slots reset)"
@@ -41,6 +47,10 @@ class Settings(BaseSettings):
 
     webchat_max_message_chars: int = Field(4096, ge=1)
     webchat_allowed_origins: list[str] = Field(default_factory=list)
+
+    @property
+    def padron_url(self) -> str:
+        return padron_url(self.database_url, self.padron_database_url)
 
     @field_validator("rasa_url", "action_server_url")
     @classmethod
@@ -58,3 +68,15 @@ class Settings(BaseSettings):
         if not token:
             raise ValueError("RASA_TOKEN must not be empty")
         return self
+
+
+def padron_url(database_url: str, padron_database_url: str | None = None) -> str:
+    """The padrón's database: an SQLite file of its own (it is swapped whole on import) beside
+    the gateway's, or the gateway's PostgreSQL database, unless set explicitly."""
+    if padron_database_url:
+        return padron_database_url
+    scheme, _, rest = database_url.partition("://")
+    if scheme.split("+", 1)[0] == "sqlite":
+        gateway_db = Path(rest[1:] if rest.startswith("/") else rest)
+        return f"sqlite:///{gateway_db.parent / 'padron.db'}"
+    return database_url
