@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.calculators import tax_rules
-from actions.knowledge_answers import knowledge, utter_text
+from actions.knowledge_answers import knowledge, utter_article, utter_text
 from bot.amounts import soles
 from bot.calculators import percent
 from bot.knowledge import Article
@@ -39,6 +39,7 @@ from bot.regime_advisor import (
     extract_figures,
     questions_left,
     recommend,
+    stated_regime,
 )
 from bot.ruc import find_ruc, is_valid_ruc
 from bot.tax_rules import TaxYear
@@ -46,6 +47,8 @@ from bot.tax_rules import TaxYear
 FORM = "asesor_regimen_form"
 #: The citizen's RUC, remembered for the rest of the conversation (calendar, lookups).
 RUC_SLOT = "ruc"
+#: The regime the citizen says they are in ("estoy en el RER").
+REGIME_SLOT = "regimen"
 ARTICLE = "asesor_regimen"
 ADVICE_INTENT = "asesor_regimen"
 #: Intents whose amounts are not the business's figures ("¿cuánto es el IGV de 580?").
@@ -100,17 +103,20 @@ class ActionExtractData(Action):
         text = str(tracker.latest_message.get("text") or "")
         if text.startswith("/"):  # a button's payload: its entities fill the slots
             return []
-        events: List[EventType] = []
-        # The amounts of a calculation ("¿cuánto es el IGV de 580?") are not the business's.
-        if intent not in NOT_FIGURES:
-            in_form = (tracker.active_loop or {}).get("name") == FORM
-            requested = tracker.get_slot("requested_slot") if in_form else None
-            activities = _year().activities
-            found = extract_figures(text, requested, activities, intent == ADVICE_INTENT)
-            events += [
-                SlotSet(slot, float(value) if isinstance(value, Decimal) else value)
-                for slot, value in found.items()
-            ]
+        in_form = (tracker.active_loop or {}).get("name") == FORM
+        requested = tracker.get_slot("requested_slot") if in_form else None
+        # An activity said in passing ("tengo un restaurante, ...") is remembered too.
+        found = extract_figures(text, requested, _year().activities, asking_advice=True)
+        if intent in NOT_FIGURES:  # "¿cuánto es el IGV de 580?": not the business's figures
+            found = {slot: v for slot, v in found.items() if slot == ACTIVITY}
+        regime = stated_regime(text)
+        if regime is not None:
+            found[REGIME_SLOT] = regime
+        events: List[EventType] = [
+            SlotSet(slot, float(value) if isinstance(value, Decimal) else value)
+            for slot, value in found.items()
+            if tracker.get_slot(slot) != (float(value) if isinstance(value, Decimal) else value)
+        ]
         ruc = find_ruc(text)
         if ruc is not None and is_valid_ruc(ruc) and ruc != tracker.get_slot(RUC_SLOT):
             events.append(SlotSet(RUC_SLOT, ruc))
@@ -316,3 +322,22 @@ def advice_text(year: TaxYear, figures: Figures, article: Article) -> str:
 
 def _join(items: List[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " y " + items[-1]
+
+
+class ActionBooks(Action):
+    """Which books to keep: for the citizen's own regime when they told us, else all."""
+
+    def name(self) -> Text:
+        return "action_libros_contables"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        article = knowledge().current.require("libros_contables")
+        text = str(tracker.latest_message.get("text") or "")
+        regime = stated_regime(text) or tracker.get_slot(REGIME_SLOT)
+        if regime in article.templates:
+            utter_text(dispatcher, article.render(regime), article)
+        else:
+            utter_article(dispatcher, article)
+        return []

@@ -86,7 +86,7 @@ class ConversationService:
             replies = [self._knowledge.current.require(ENGINE_DOWN_ARTICLE).as_bot_message()]
             status = "failed"
 
-        clarification = _take_clarification(replies)
+        replies, clarification = _take_clarification(replies)
         await self._store.record_outcome(
             message_id, status, conversation_id, [Outbound.of(m) for m in replies]
         )
@@ -155,19 +155,23 @@ class ConversationService:
 
 def _take_clarification(
     replies: list[BotMessage],
-) -> tuple[list[dict[str, Any]], list[str]] | None:
-    """Remove the engine's report of a clarification from the replies (channels never see
-    it) and return its intents and offered payloads."""
+) -> tuple[list[BotMessage], tuple[list[dict[str, Any]], list[str]] | None]:
+    """Take the engine's report of a clarification out of the replies (channels never see it;
+    Rasa's REST channel sends it as a message of its own) and return its intents and offered
+    payloads."""
     found = None
+    kept: list[BotMessage] = []
     for reply in replies:
         custom = reply.get("custom")
-        if not isinstance(custom, dict) or "clarification" not in custom:
-            continue
-        report = custom.pop("clarification")
-        if not custom:
-            del reply["custom"]
-        if isinstance(report, dict):
-            intents = [i for i in report.get("intents") or [] if isinstance(i, dict)]
-            offered = [str(p) for p in report.get("offered") or [] if isinstance(p, str)]
-            found = (intents, offered)
-    return found
+        if isinstance(custom, dict) and "clarification" in custom:
+            report = custom.pop("clarification")
+            if not custom:
+                del reply["custom"]
+            if isinstance(report, dict):
+                intents = [i for i in report.get("intents") or [] if isinstance(i, dict)]
+                offered = [str(p) for p in report.get("offered") or [] if isinstance(p, str)]
+                found = (intents, offered)
+            if not any(key != "recipient_id" for key in reply):
+                continue  # nothing left to show
+        kept.append(reply)
+    return kept, found

@@ -222,3 +222,23 @@ def extract_figures(
         if activity is not None:
             found[ACTIVITY] = activity
     return found
+
+
+#: "estoy en el RER", "soy del nuevo rus", "me acogí al RMT", "mi régimen es el general".
+_IN_REGIME = re.compile(
+    r"\b(?:estoy\s+en|soy(?:\s+del?)?|pertenezco\s+al?|me\s+acogi\s+al?|acogido\s+al?|"
+    r"mi\s+regimen\s+es|tributo\s+en|declaro\s+en|inscrito\s+en)\s+(?:el\s+|la\s+)?"
+    r"(?:regimen\s+)?(nuevo\s+rus|rus|rer|especial(?:\s+de\s+renta)?|rmt|mype(?:\s+tributario)?|"
+    r"general)\b"
+)
+_REGIME_NAMES = {"nuevo rus": NUEVO_RUS, "rus": NUEVO_RUS, "rer": RER, "especial": RER,
+                 "rmt": RMT, "mype": RMT, "general": GENERAL}  # fmt: skip
+
+
+def stated_regime(text: str) -> Optional[str]:
+    """The regime the citizen says they are in (not one they ask about)."""
+    match = _IN_REGIME.search(fold(text))
+    if match is None:
+        return None
+    name = re.sub(r"\s+", " ", match.group(1))
+    return next(regime for prefix, regime in _REGIME_NAMES.items() if name.startswith(prefix))

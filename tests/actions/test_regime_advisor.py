@@ -14,6 +14,7 @@ from trackers import tracker
 
 from actions import regime_advisor
 from actions.regime_advisor import (
+    ActionBooks,
     ActionExtractData,
     ActionRecommendRegime,
     AskActivity,
@@ -99,3 +100,26 @@ def test_recommendation_wording() -> None:
     assert "unos S/ 30.00" in text and "unos S/ 360.00" in text and "S/ 390.00 al mes" in text
     assert "UIT 2026 (S/ 5,500.00)" in text
     assert messages[0]["buttons"][0]["payload"] == "/regimenes_resumen"
+
+
+def test_an_activity_and_a_regime_said_in_passing_are_remembered() -> None:
+    _, events = run(
+        ActionExtractData(),
+        tracker("calcular_igv", text="tengo un restaurante y estoy en el RER, igv de 500"),
+    )
+    assert events == [SlotSet("actividad", "restaurante"), SlotSet("regimen", "rer")]
+    # Already known: not set again.
+    slots = {"actividad": "restaurante", "regimen": "rer"}
+    _, events = run(ActionExtractData(), tracker("igv", text="tengo un restaurante", slots=slots))
+    assert events == []
+
+
+@pytest.mark.parametrize(
+    ("text", "slots", "start"),
+    [("que libros llevo?", {"regimen": "rer"}, "Como estás en el RER, llevas el Registro"),
+     ("estoy en el nuevo rus, que libros llevo", None, "Como estás en el Nuevo RUS, no llevas"),
+     ("que libros llevo?", None, "Depende de tu régimen")],
+)  # fmt: skip
+def test_books_for_the_citizens_own_regime(text: str, slots, start: str) -> None:
+    messages, _ = run(ActionBooks(), tracker("libros_contables", text=text, slots=slots))
+    assert messages[0]["text"].startswith(start)

@@ -95,10 +95,14 @@ def _engine_answering(replies: list[dict[str, object]]) -> httpx.MockTransport:
 
 
 async def test_clarifications_go_to_the_review_inbox_with_what_was_picked(url: str) -> None:
-    clarification = {
+    # Rasa's REST channel sends the text and the custom report as two messages.
+    prompt = {
         "recipient_id": "webchat:ana",
         "text": "¿Quisiste decir…?",
         "buttons": [{"title": "IGV", "payload": "/igv"}],
+    }
+    report = {
+        "recipient_id": "webchat:ana",
         "custom": {
             "clarification": {
                 "intents": [{"name": "nlu_fallback", "confidence": 0.7}],
@@ -108,12 +112,12 @@ async def test_clarifications_go_to_the_review_inbox_with_what_was_picked(url: s
     }
     store = await open_store(url)
     try:
-        async with httpx.AsyncClient(transport=_engine_answering([clarification])) as http:
+        async with httpx.AsyncClient(transport=_engine_answering([prompt, report])) as http:
             rasa = RasaClient(http, "http://rasa.test", "token", 2.0)
             knowledge = KnowledgeStore(ROOT / "data" / "knowledge")
             service = ConversationService(store, rasa, knowledge, PushHub())
             replies = await service.handle(InboundMessage("webchat", "ana", "cuanto es el ivg"))
-            assert "custom" not in replies[0]  # channels never see the report
+            assert replies == [prompt]  # channels never see the report
             [item] = await store.reviews(10)
             assert (item.text, item.offered, item.picked) == (
                 "cuanto es el ivg", ["/igv", "/uit"], None,

@@ -312,7 +312,9 @@ def test_reimport_is_atomic_for_concurrent_lookups(store: PadronStore, tmp_path:
     def reader() -> None:
         i = 0
         try:
-            while not done.is_set() or i < 50:
+            while True:
+                # The last observation starts after the import returned: it must see B.
+                finishing = done.is_set()
                 n = numbers[i % len(numbers)]
                 entry = store.lookup(ruc(n))
                 assert entry is not None, "a RUC in both versions went missing"
@@ -322,6 +324,8 @@ def test_reimport_is_atomic_for_concurrent_lookups(store: PadronStore, tmp_path:
                 seen.append(f"{entry.nombre[-1]}{'B' if only_new is not None else 'A'}")
                 started.set()
                 i += 1
+                if finishing and i >= 50:
+                    break
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 

@@ -20,6 +20,7 @@ from bot.regime_advisor import (
     extract_figures,
     questions_left,
     recommend,
+    stated_regime,
 )
 from bot.tax_rules import TaxRules
 
@@ -108,3 +109,14 @@ def test_figures_in_what_people_write(
     text: str, requested: str | None, advice: bool, expected: dict[str, object]
 ) -> None:
     assert extract_figures(text, requested, LABELS, advice) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "regime"),
+    [("estoy en el RER, que libros llevo", RER), ("soy del nuevo rus", NUEVO_RUS),
+     ("soy rus", NUEVO_RUS), ("me acogí al régimen MYPE tributario", RMT),
+     ("mi regimen es el general", GENERAL), ("estoy en el regimen especial de renta", RER),
+     ("que es el rer", None), ("me conviene el rmt?", None)],
+)  # fmt: skip
+def test_the_regime_the_citizen_says_they_are_in(text: str, regime: str | None) -> None:
+    assert stated_regime(text) == regime
