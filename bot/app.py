@@ -21,12 +21,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot import __version__
 from bot.conversation_store import open_store
 from bot.conversations import ConversationService
+from bot.delivery import Delivery
 from bot.knowledge import KnowledgeStore
 from bot.push import PushHub
 from bot.rasa_client import RasaClient
 from bot.settings import Settings
-from connectors import webchat
-from connectors.base import ChannelError
+from connectors import messenger, webchat
+from connectors.base import ChannelError, PlatformChannel
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,9 @@ _MESSAGES = {
 
 #: Largest request body accepted (a web chat message of 4,096 characters is far below it).
 MAX_BODY_BYTES = 64 * 1024
+#: Meta batches several events in one webhook: up to 1 MiB there.
+WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
+_LARGE_BODY_PATHS = ("/webhooks/messenger", "/webhooks/whatsapp")
 
 
 class RequestSizeLimit:
@@ -56,8 +60,11 @@ class RequestSizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes
+        if scope["path"].startswith(_LARGE_BODY_PATHS):
+            limit = max(limit, WEBHOOK_MAX_BODY_BYTES)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._refuse(scope, receive, send)
             return
         if declared is not None or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -73,7 +80,7 @@ class RequestSizeLimit:
                 return  # the client went away: nothing to answer
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > limit:
                 await self._refuse(scope, receive, send)
                 return
             chunks.append(chunk)
@@ -94,6 +101,23 @@ class RequestSizeLimit:
     async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
         response = JSONResponse(error_body("body_too_large"), status_code=413)
         await response(scope, receive, send)
+
+
+#: Channels whose platform calls a webhook (on when their credentials are set).
+PLATFORM_CHANNELS = ("messenger",)
+
+
+def _platform_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, PlatformChannel]:
+    channels: dict[str, PlatformChannel] = {}
+    if settings.messenger_enabled:
+        assert settings.meta_app_secret and settings.messenger_page_access_token
+        channels["messenger"] = messenger.MessengerChannel(
+            http,
+            settings.graph_api_url,
+            settings.messenger_page_access_token.get_secret_value(),
+            settings.meta_app_secret.get_secret_value(),
+        )
+    return channels
 
 
 def error_body(code: str, message: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -132,9 +156,25 @@ def create_app(
             app.state.push,
             session_idle=dt.timedelta(minutes=settings.session_idle_minutes),
         )
+        channels = _platform_channels(settings, http)
+        app.state.delivery = Delivery(
+            app.state.conversations,
+            store,
+            knowledge,
+            channels,
+            settings.outbox_max_attempts,
+            settings.outbox_retry_seconds,
+        )
+        for name in PLATFORM_CHANNELS:
+            if name in channels:
+                logger.info("channel %s: on", name)
+            else:
+                logger.warning("channel %s: off (credentials missing)", name)
+        await app.state.delivery.resume()
         try:
             yield
         finally:
+            await app.state.delivery.close()
             await http.aclose()
             await store.close()
 
@@ -197,14 +237,23 @@ def create_app(
         )
         components = {"rasa": rasa_ok, "action_server": actions_ok, "database": db_ok}
         down = [name for name, ok in components.items() if not ok]
+        enabled = request.app.state.delivery.channels
         body = {
             "status": "ok" if not down else "degraded",
             "components": {n: ("up" if ok else "down") for n, ok in components.items()},
             "down": down,
+            "channels": {
+                "webchat": "on",
+                **{
+                    n: "on" if n in enabled else "off (credentials missing)"
+                    for n in PLATFORM_CHANNELS
+                },
+            },
         }
         return JSONResponse(body, status_code=503 if down else 200)
 
     app.include_router(webchat.router)
+    app.include_router(messenger.router)
     app.mount("/static", StaticFiles(directory=webchat.STATIC), name="static")
     return app
 

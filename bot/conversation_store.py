@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import case, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -61,6 +61,26 @@ class Outbound:
 
 
 @dataclass(frozen=True)
+class Pending:
+    """An inbound message acknowledged but not answered yet, or a reply not sent yet."""
+
+    message_id: int
+    conversation_id: int
+    channel: str
+    sender_id: str
+    text: str | None
+    payload: dict[str, Any] | None
+    attempts: int
+    created_at: dt.datetime
+
+
+#: Outbound statuses of messages sent through a platform.
+PENDING, SENT, DELIVERED, READ, FAILED, NOT_SENT = (
+    "pending", "sent", "delivered", "read", "failed", "not_sent",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
 class NewReview:
     conversation_id: int
     message_id: int
@@ -92,14 +112,50 @@ class ConversationStore(ABC):
         """Store a citizen's message as ``received``; return its id once committed."""
 
     @abstractmethod
-    async def record_outcome(
-        self, message_id: int, status: str, conversation_id: int, replies: Sequence[Outbound]
-    ) -> None:
-        """Mark an inbound message ``answered``/``failed`` and store the replies, atomically."""
+    async def accept_inbound(
+        self, conversation_id: int, text: str, payload: dict[str, Any] | None, platform_id: str
+    ) -> int | None:
+        """Store a platform's message as ``received`` unless its id was seen before (a
+        redelivery: None). Committed when this returns: the platform may get its 200."""
 
     @abstractmethod
-    async def record_outbound(self, conversation_id: int, messages: Sequence[Outbound]) -> None:
+    async def record_outcome(
+        self,
+        message_id: int,
+        status: str,
+        conversation_id: int,
+        replies: Sequence[Outbound],
+        reply_status: str = SENT,
+    ) -> None:
+        """Mark an inbound message ``answered``/``failed`` and store the replies, atomically
+        (``pending`` replies are in the outbox until a platform takes them)."""
+
+    @abstractmethod
+    async def record_outbound(
+        self, conversation_id: int, messages: Sequence[Outbound], status: str = SENT
+    ) -> None:
         """Store bot messages sent outside a request (pushed later)."""
+
+    @abstractmethod
+    async def pending(self, direction: str, channels: Sequence[str]) -> list[Pending]:
+        """Inbound messages still ``received`` or replies still ``pending``, oldest first."""
+
+    @abstractmethod
+    async def update_outbound(self, message_id: int, status: str, **fields: Any) -> None:
+        """Set an outbound message's status and any of ``platform_id``, ``attempts``,
+        ``next_attempt_at``, ``error``."""
+
+    @abstractmethod
+    async def mark_delivered(self, platform_ids: Sequence[str], moment: dt.datetime) -> int:
+        """The platform delivered these messages; returns how many were ours."""
+
+    @abstractmethod
+    async def mark_read(self, conversation_id: int, watermark: dt.datetime) -> int:
+        """The citizen read everything sent up to ``watermark``."""
+
+    @abstractmethod
+    async def last_inbound_at(self, conversation_id: int) -> dt.datetime | None:
+        """When the citizen last wrote (the platforms' 24-hour window starts there)."""
 
     @abstractmethod
     async def history(self, conversation_id: int, limit: int) -> list[HistoryEntry]:
@@ -299,17 +355,104 @@ class SqliteStore(ConversationStore):
 
         return await self._call(job)
 
+    async def accept_inbound(
+        self, conversation_id: int, text: str, payload: dict[str, Any] | None, platform_id: str
+    ) -> int | None:
+        row = (conversation_id, text, _json(payload), _sqlite_time(utcnow()), platform_id)
+
+        def job(db: sqlite3.Connection) -> int | None:
+            cursor = db.execute(
+                "INSERT INTO messages (conversation_id, direction, text, payload, status, "
+                "created_at, platform_id) VALUES (?, 'in', ?, ?, 'received', ?, ?) "
+                "ON CONFLICT (platform_id) DO NOTHING",
+                row,
+            )
+            return cursor.lastrowid if cursor.rowcount == 1 else None
+
+        return await self._call(job)
+
     async def record_outcome(
-        self, message_id: int, status: str, conversation_id: int, replies: Sequence[Outbound]
+        self,
+        message_id: int,
+        status: str,
+        conversation_id: int,
+        replies: Sequence[Outbound],
+        reply_status: str = SENT,
     ) -> None:
         def job(db: sqlite3.Connection) -> None:
             db.execute("UPDATE messages SET status = ? WHERE id = ?", (status, message_id))
-            _insert_outbound(db, conversation_id, replies)
+            _insert_outbound(db, conversation_id, replies, reply_status)
 
         await self._call(job)
 
-    async def record_outbound(self, conversation_id: int, messages: Sequence[Outbound]) -> None:
-        await self._call(lambda db: _insert_outbound(db, conversation_id, messages))
+    async def record_outbound(
+        self, conversation_id: int, messages: Sequence[Outbound], status: str = SENT
+    ) -> None:
+        await self._call(lambda db: _insert_outbound(db, conversation_id, messages, status))
+
+    async def pending(self, direction: str, channels: Sequence[str]) -> list[Pending]:
+        status = "received" if direction == "in" else PENDING
+        marks = ",".join("?" * len(channels))
+
+        def job(db: sqlite3.Connection) -> list[Pending]:
+            rows = db.execute(
+                "SELECT m.id, m.conversation_id, c.channel, c.sender_id, m.text, m.payload, "
+                "m.attempts, m.created_at FROM messages m JOIN conversations c "
+                "ON c.id = m.conversation_id WHERE m.status = ? AND m.direction = ? "
+                f"AND c.channel IN ({marks}) ORDER BY m.id",
+                (status, direction, *channels),
+            ).fetchall()
+            return [
+                Pending(i, c, ch, snd, t, json.loads(p) if p else None, a, _from_sqlite(at))
+                for i, c, ch, snd, t, p, a, at in rows
+            ]
+
+        return await self._call(job) if channels else []
+
+    async def update_outbound(self, message_id: int, status: str, **fields: Any) -> None:
+        values = {"status": status, **_outbound_fields(fields)}
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        params = (*(_sqlite_value(v) for v in values.values()), message_id)
+        await self._call(
+            lambda db: db.execute(f"UPDATE messages SET {assignments} WHERE id = ?", params)
+        )
+
+    async def mark_delivered(self, platform_ids: Sequence[str], moment: dt.datetime) -> int:
+        marks = ",".join("?" * len(platform_ids))
+        params = (_sqlite_time(moment), *platform_ids)
+
+        def job(db: sqlite3.Connection) -> int:
+            return db.execute(
+                "UPDATE messages SET status = CASE WHEN status = 'read' THEN status ELSE "
+                "'delivered' END, delivered_at = COALESCE(delivered_at, ?) "
+                f"WHERE direction = 'out' AND platform_id IN ({marks})",
+                params,
+            ).rowcount
+
+        return await self._call(job) if platform_ids else 0
+
+    async def mark_read(self, conversation_id: int, watermark: dt.datetime) -> int:
+        params = (_sqlite_time(watermark), conversation_id, _sqlite_time(watermark))
+
+        def job(db: sqlite3.Connection) -> int:
+            return db.execute(
+                "UPDATE messages SET status = 'read', read_at = ? WHERE conversation_id = ? "
+                "AND direction = 'out' AND status IN ('sent', 'delivered') AND created_at <= ?",
+                params,
+            ).rowcount
+
+        return await self._call(job)
+
+    async def last_inbound_at(self, conversation_id: int) -> dt.datetime | None:
+        def job(db: sqlite3.Connection) -> dt.datetime | None:
+            row = db.execute(
+                "SELECT max(created_at) FROM messages WHERE conversation_id = ? "
+                "AND direction = 'in'",
+                (conversation_id,),
+            ).fetchone()
+            return _from_sqlite(row[0]) if row and row[0] else None
+
+        return await self._call(job)
 
     async def history(self, conversation_id: int, limit: int) -> list[HistoryEntry]:
         def job(db: sqlite3.Connection) -> list[HistoryEntry]:
@@ -391,15 +534,31 @@ def _select_one(db: sqlite3.Connection) -> bool:
 
 
 def _insert_outbound(
-    db: sqlite3.Connection, conversation_id: int, messages: Sequence[Outbound]
+    db: sqlite3.Connection, conversation_id: int, messages: Sequence[Outbound], status: str
 ) -> None:
     now = _sqlite_time(utcnow())
     db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
     db.executemany(
         "INSERT INTO messages (conversation_id, direction, text, payload, status, created_at) "
-        "VALUES (?, 'out', ?, ?, 'sent', ?)",
-        [(conversation_id, m.text, _json(m.payload), now) for m in messages],
+        "VALUES (?, 'out', ?, ?, ?, ?)",
+        [(conversation_id, m.text, _json(m.payload), status, now) for m in messages],
     )
+
+
+_OUTBOUND_FIELDS = ("platform_id", "attempts", "next_attempt_at", "error")
+
+
+def _outbound_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - set(_OUTBOUND_FIELDS)
+    if unknown:
+        raise ValueError(f"not an outbound field: {sorted(unknown)}")
+    if isinstance(fields.get("error"), str):
+        fields = {**fields, "error": fields["error"][:300]}
+    return fields
+
+
+def _sqlite_value(value: Any) -> Any:
+    return _sqlite_time(value) if isinstance(value, dt.datetime) else value
 
 
 def _settle(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
@@ -463,16 +622,106 @@ class SqlStore(ConversationStore):
         assert message_id is not None
         return int(message_id)
 
+    async def accept_inbound(
+        self, conversation_id: int, text: str, payload: dict[str, Any] | None, platform_id: str
+    ) -> int | None:
+        try:
+            async with self._engine.begin() as db:
+                message_id = await db.scalar(
+                    insert(Message)
+                    .values(
+                        conversation_id=conversation_id, direction="in", text=text,
+                        payload=payload, status="received", created_at=utcnow(),
+                        platform_id=platform_id,
+                    )
+                    .returning(Message.id)
+                )  # fmt: skip
+        except IntegrityError:
+            return None  # seen before: a redelivery
+        return None if message_id is None else int(message_id)
+
     async def record_outcome(
-        self, message_id: int, status: str, conversation_id: int, replies: Sequence[Outbound]
+        self,
+        message_id: int,
+        status: str,
+        conversation_id: int,
+        replies: Sequence[Outbound],
+        reply_status: str = SENT,
     ) -> None:
         async with self._engine.begin() as db:
             await db.execute(update(Message).where(Message.id == message_id).values(status=status))
-            await _sql_outbound(db, conversation_id, replies)
+            await _sql_outbound(db, conversation_id, replies, reply_status)
 
-    async def record_outbound(self, conversation_id: int, messages: Sequence[Outbound]) -> None:
+    async def record_outbound(
+        self, conversation_id: int, messages: Sequence[Outbound], status: str = SENT
+    ) -> None:
         async with self._engine.begin() as db:
-            await _sql_outbound(db, conversation_id, messages)
+            await _sql_outbound(db, conversation_id, messages, status)
+
+    async def pending(self, direction: str, channels: Sequence[str]) -> list[Pending]:
+        if not channels:
+            return []
+        status = "received" if direction == "in" else PENDING
+        async with self._engine.connect() as db:
+            rows = await db.execute(
+                select(
+                    Message.id, Message.conversation_id, Conversation.channel,
+                    Conversation.sender_id, Message.text, Message.payload, Message.attempts,
+                    Message.created_at,
+                )
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(
+                    Message.status == status, Message.direction == direction,
+                    Conversation.channel.in_(list(channels)),
+                )
+                .order_by(Message.id)
+            )  # fmt: skip
+            return [
+                Pending(i, c, ch, snd, t, p, a, _as_utc(at)) for i, c, ch, snd, t, p, a, at in rows
+            ]
+
+    async def update_outbound(self, message_id: int, status: str, **fields: Any) -> None:
+        async with self._engine.begin() as db:
+            await db.execute(
+                update(Message)
+                .where(Message.id == message_id)
+                .values(status=status, **_outbound_fields(fields))
+            )
+
+    async def mark_delivered(self, platform_ids: Sequence[str], moment: dt.datetime) -> int:
+        if not platform_ids:
+            return 0
+        async with self._engine.begin() as db:
+            result = await db.execute(
+                update(Message)
+                .where(Message.direction == "out", Message.platform_id.in_(list(platform_ids)))
+                .values(
+                    status=case((Message.status == READ, READ), else_=DELIVERED),
+                    delivered_at=func.coalesce(Message.delivered_at, moment),
+                )
+            )
+            return int(result.rowcount)
+
+    async def mark_read(self, conversation_id: int, watermark: dt.datetime) -> int:
+        async with self._engine.begin() as db:
+            result = await db.execute(
+                update(Message)
+                .where(
+                    Message.conversation_id == conversation_id, Message.direction == "out",
+                    Message.status.in_([SENT, DELIVERED]), Message.created_at <= watermark,
+                )
+                .values(status=READ, read_at=watermark)
+            )  # fmt: skip
+            return int(result.rowcount)
+
+    async def last_inbound_at(self, conversation_id: int) -> dt.datetime | None:
+        async with self._engine.connect() as db:
+            moment = await db.scalar(
+                select(func.max(Message.created_at)).where(
+                    Message.conversation_id == conversation_id, Message.direction == "in"
+                )
+            )
+        return None if moment is None else _as_utc(moment)
 
     async def history(self, conversation_id: int, limit: int) -> list[HistoryEntry]:
         async with self._engine.connect() as db:
@@ -554,7 +803,7 @@ async def _find_conversation(db: AsyncConnection, channel: str, sender_id: str) 
 
 
 async def _sql_outbound(
-    db: AsyncConnection, conversation_id: int, messages: Sequence[Outbound]
+    db: AsyncConnection, conversation_id: int, messages: Sequence[Outbound], status: str
 ) -> None:
     now = utcnow()
     await db.execute(
@@ -566,7 +815,7 @@ async def _sql_outbound(
             [
                 {
                     "conversation_id": conversation_id, "direction": "out", "text": m.text,
-                    "payload": m.payload, "status": "sent", "created_at": now,
+                    "payload": m.payload, "status": status, "created_at": now,
                 }
                 for m in messages
             ],

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from bot.conversation_store import ConversationStore, HistoryEntry, NewReview, Outbound
+from bot.conversation_store import SENT, ConversationStore, HistoryEntry, NewReview, Outbound
 from bot.db import utcnow
 from bot.knowledge import KnowledgeStore
 from bot.push import PushHub
@@ -61,34 +61,50 @@ class ConversationService:
 
     async def handle(self, inbound: InboundMessage) -> list[BotMessage]:
         """Record the message, ask the engine, record and return the answers."""
-        started = time.perf_counter()
         conversation_id = await self._conversation_id(inbound.channel, inbound.sender_id)
         message_id = await self._store.record_inbound(
             conversation_id,
             inbound.text,
             {"metadata": inbound.metadata} if inbound.metadata else None,
         )
+        return await self.answer(conversation_id, message_id, inbound)
+
+    async def conversation_id(self, channel: str, sender_id: str) -> int:
+        return await self._conversation_id(channel, sender_id)
+
+    async def answer(
+        self,
+        conversation_id: int,
+        message_id: int,
+        inbound: InboundMessage,
+        reply_status: str = SENT,
+        replies: list[BotMessage] | None = None,
+    ) -> list[BotMessage]:
+        """Ask the engine about a recorded message (unless ``replies`` are given), record the
+        outcome and the replies (``pending`` ones wait in the outbox) and return them."""
+        started = time.perf_counter()
         open_review = self._open_reviews.pop(conversation_id, None)
         if open_review is not None:
             review_id, offered = open_review
             picked = inbound.text if inbound.text in offered else ""
             await self._store.resolve_review(review_id, picked)
-        await self._expire_idle_session(conversation_id, inbound)
-        try:
-            replies = await self._rasa.send(
-                engine_sender_id(inbound.channel, inbound.sender_id),
-                inbound.text,
-                {**inbound.metadata, "channel": inbound.channel},
-            )
-            status = "answered"
-        except EngineUnavailable as exc:
-            logger.warning("engine unavailable for conversation %s: %s", conversation_id, exc)
-            replies = [self._knowledge.current.require(ENGINE_DOWN_ARTICLE).as_bot_message()]
-            status = "failed"
+        status = "answered"
+        if replies is None:
+            await self._expire_idle_session(conversation_id, inbound)
+            try:
+                replies = await self._rasa.send(
+                    engine_sender_id(inbound.channel, inbound.sender_id),
+                    inbound.text,
+                    {**inbound.metadata, "channel": inbound.channel},
+                )
+            except EngineUnavailable as exc:
+                logger.warning("engine unavailable for conversation %s: %s", conversation_id, exc)
+                replies = [self._knowledge.current.require(ENGINE_DOWN_ARTICLE).as_bot_message()]
+                status = "failed"
 
         replies, clarification = _take_clarification(replies)
         await self._store.record_outcome(
-            message_id, status, conversation_id, [Outbound.of(m) for m in replies]
+            message_id, status, conversation_id, [Outbound.of(m) for m in replies], reply_status
         )
         if clarification is not None:
             intents, offered = clarification

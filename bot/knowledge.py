@@ -34,7 +34,7 @@ MAX_BUTTONS = 3
 MAX_BUTTON_TITLE_CHARS = 20
 
 #: Articles that answer no intent: used by the clarification step, the fallback and the gateway.
-SYSTEM_ARTICLES = ("aclarar", "fallback", "error_servicio")
+SYSTEM_ARTICLES = ("aclarar", "fallback", "error_servicio", "adjunto_no_soportado")
 
 _REQUIRED = ("id", "title", "answer", "source", "reviewed")
 

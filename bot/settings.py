@@ -45,14 +45,34 @@ class Settings(BaseSettings):
         60.0, gt=0, description="Idle time after which a conversation starts afresh (slots reset)"
     )
 
+    # Meta (Messenger; WhatsApp Cloud API later). A channel without its credentials is off.
+    meta_app_secret: SecretStr | None = Field(None, description="Signs Meta's webhooks")
+    messenger_verify_token: SecretStr | None = None
+    messenger_page_access_token: SecretStr | None = None
+    graph_api_url: str = "https://graph.facebook.com/v21.0"
+    #: Sending through a platform: attempts before giving up, first delay between them.
+    outbox_max_attempts: int = Field(6, ge=1)
+    outbox_retry_seconds: float = Field(2.0, gt=0)
+
     webchat_max_message_chars: int = Field(4096, ge=1)
     webchat_allowed_origins: list[str] = Field(default_factory=list)
+
+    @property
+    def messenger_enabled(self) -> bool:
+        return all(
+            s is not None and s.get_secret_value()
+            for s in (
+                self.meta_app_secret,
+                self.messenger_verify_token,
+                self.messenger_page_access_token,
+            )
+        )
 
     @property
     def padron_url(self) -> str:
         return padron_url(self.database_url, self.padron_database_url)
 
-    @field_validator("rasa_url", "action_server_url")
+    @field_validator("rasa_url", "action_server_url", "graph_api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         parts = urlsplit(value)

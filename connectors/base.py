@@ -7,13 +7,17 @@ deliver them (in the HTTP response, or pushed/sent later).
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 #: A bot message in Rasa's REST-channel shape: ``text``, ``buttons`` [{title, payload}],
 #: ``image``, ``custom``.
 BotMessage = dict[str, Any]
+#: Metadata key set when a message is a pressed button's payload: the button's title.
+BUTTON_TITLE_KEY = "button_title"
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,30 @@ class InboundMessage:
     sender_id: str
     text: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: The platform's id of the message ("messenger:m_…"): redeliveries are recognised by it.
+    platform_id: str | None = None
+    #: What the assistant can't read (an image, a voice note, a location…): answered politely.
+    unsupported: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """The platform delivered or the citizen read messages we sent."""
+
+    channel: str
+    sender_id: str
+    status: str  # "delivered" | "read"
+    moment: dt.datetime
+    platform_ids: tuple[str, ...] = ()
+
+
+class SendError(Exception):
+    """The platform refused a send. ``retryable``: try again later (5xx, rate limits)."""
+
+    def __init__(self, reason: str, retryable: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
 
 
 class ChannelError(Exception):
@@ -51,3 +79,23 @@ class Channel(ABC):
     @abstractmethod
     def render(self, messages: list[BotMessage], recipient_id: str) -> list[dict[str, Any]]:
         """The bot's messages as this channel's payloads, within the platform's limits."""
+
+
+class PlatformChannel(Channel):
+    """A channel whose platform calls a webhook and takes the answers through its own API:
+    verify the request → parse → (the gateway answers in the background) → render → send."""
+
+    @abstractmethod
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+        """Raise :class:`ChannelError` (403) unless the platform signed ``body``."""
+
+    def statuses(self, payload: Any) -> list[StatusUpdate]:
+        """Delivery and read receipts in the request."""
+        return []
+
+    @abstractmethod
+    async def send(self, recipient_id: str, message: BotMessage, within_window: bool) -> str:
+        """Deliver one bot message; return the platform's id of it. Raise :class:`SendError`."""
+
+    async def typing(self, recipient_id: str) -> None:
+        """Show that the assistant is working (best effort)."""

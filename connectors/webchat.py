@@ -15,12 +15,10 @@ from pydantic import BaseModel, Field, field_validator
 
 from bot.conversations import ConversationService, HistoryEntry, engine_sender_id
 from bot.push import PushHub
-from connectors.base import BotMessage, Channel, ChannelError, InboundMessage
+from connectors.base import BUTTON_TITLE_KEY, BotMessage, Channel, ChannelError, InboundMessage
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_SENDER_CHARS = 128
-#: Metadata key the page sets when the message is a clicked button's payload.
-BUTTON_TITLE_KEY = "button_title"
 #: Seconds between keep-alive comments on an idle push stream.
 KEEPALIVE_SECONDS = 15.0
 

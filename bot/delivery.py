@@ -1,0 +1,238 @@
+"""Delivery for platforms that call a webhook and take answers through their API (Messenger).
+
+1. ``accept``: each message of the webhook is stored, keyed by the platform's message id,
+   before the webhook gets its 200; a redelivered message is recognised and dropped.
+2. In the background, in order per conversation, the engine answers; the answers go to the
+   outbox (``pending`` outbound messages) in the same transaction as the "answered" mark.
+3. The outbox is sent in order per conversation: retried with exponential backoff and jitter
+   on temporary errors, marked ``failed`` with the reason on permanent ones, ``not_sent`` when
+   the platform's 24-hour window has closed.
+4. ``resume`` at start-up picks up what was acknowledged but not answered, and what was
+   answered but not sent: after a restart each is handled exactly once.
+
+Delivery and read receipts are recorded against the outbound messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import functools
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.conversation_store import (
+    FAILED,
+    NOT_SENT,
+    PENDING,
+    SENT,
+    ConversationStore,
+    Pending,
+)
+from bot.conversations import ConversationService
+from bot.db import utcnow
+from bot.knowledge import KnowledgeStore
+from connectors.base import InboundMessage, PlatformChannel, SendError
+
+logger = logging.getLogger(__name__)
+
+UNSUPPORTED_ARTICLE = "adjunto_no_soportado"
+#: The platforms' customer-service window: bot answers only within it.
+WINDOW = dt.timedelta(hours=24)
+
+
+class Delivery:
+    def __init__(
+        self,
+        service: ConversationService,
+        store: ConversationStore,
+        knowledge: KnowledgeStore,
+        channels: dict[str, PlatformChannel],
+        max_attempts: int = 6,
+        retry_seconds: float = 2.0,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._service = service
+        self._store = store
+        self._knowledge = knowledge
+        self.channels = channels
+        self._max_attempts = max_attempts
+        self._retry_seconds = retry_seconds
+        self._clock = clock
+        #: The last job of each conversation: a new one waits for it (order per conversation).
+        self._chains: dict[int, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- in -----------------------------------------------------------------------------------
+
+    async def accept(self, channel: PlatformChannel, payload: Any) -> tuple[int, int]:
+        """Store the webhook's messages and receipts; (new messages, redeliveries)."""
+        new = repeated = 0
+        for inbound in channel.parse(payload):
+            if inbound.platform_id is None:
+                logger.warning("%s message without an id ignored", channel.name)
+                continue
+            conversation_id = await self._service.conversation_id(channel.name, inbound.sender_id)
+            stored = inbound.text or f"[{inbound.unsupported or 'adjunto'}]"
+            metadata = {**inbound.metadata}
+            if inbound.unsupported:
+                metadata["unsupported"] = inbound.unsupported
+            message_id = await self._store.accept_inbound(
+                conversation_id, stored, {"metadata": metadata} if metadata else None,
+                inbound.platform_id,
+            )  # fmt: skip
+            if message_id is None:
+                repeated += 1
+                continue
+            new += 1
+            self._chain(
+                conversation_id,
+                functools.partial(self._answer, channel, conversation_id, message_id, inbound),
+            )
+        for status in channel.statuses(payload):
+            if status.status == "delivered":
+                await self._store.mark_delivered(status.platform_ids, status.moment)
+            elif status.status == "read":
+                conversation_id = await self._service.conversation_id(
+                    channel.name, status.sender_id
+                )
+                await self._store.mark_read(conversation_id, status.moment)
+        return new, repeated
+
+    async def resume(self) -> None:
+        """After a restart: answer what was acknowledged, send what was answered."""
+        names = list(self.channels)
+        waiting = await self._store.pending("in", names)
+        for item in waiting:
+            channel = self.channels[item.channel]
+            inbound = _inbound_of(item)
+            self._chain(
+                item.conversation_id,
+                functools.partial(
+                    self._answer, channel, item.conversation_id, item.message_id, inbound
+                ),
+            )
+        outbox = await self._store.pending("out", names)
+        for conversation_id, channel_name in {(o.conversation_id, o.channel) for o in outbox}:
+            channel = self.channels[channel_name]
+            self._chain(conversation_id, functools.partial(self._flush, channel, conversation_id))
+        if waiting or outbox:
+            logger.info(
+                "resuming: %d messages to answer, %d replies to send", len(waiting), len(outbox)
+            )
+
+    # --- the work, in order per conversation -------------------------------------------------
+
+    def _chain(self, conversation_id: int, job: Callable[[], Awaitable[None]]) -> None:
+        previous = self._chains.get(conversation_id)
+
+        async def run() -> None:
+            if previous is not None:
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await previous
+            try:
+                await job()
+            except Exception:
+                logger.exception("delivery job failed for conversation %s", conversation_id)
+
+        task = asyncio.create_task(run())
+        self._chains[conversation_id] = task
+        self._tasks.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._tasks.discard(finished)
+            if self._chains.get(conversation_id) is finished:
+                del self._chains[conversation_id]
+
+        task.add_done_callback(done)
+
+    async def _answer(
+        self,
+        channel: PlatformChannel,
+        conversation_id: int,
+        message_id: int,
+        inbound: InboundMessage,
+    ) -> None:
+        with contextlib.suppress(Exception):
+            await channel.typing(inbound.sender_id)
+        replies = None
+        if inbound.unsupported:
+            replies = [self._knowledge.current.require(UNSUPPORTED_ARTICLE).as_bot_message()]
+        await self._service.answer(conversation_id, message_id, inbound, PENDING, replies)
+        await self._flush(channel, conversation_id)
+
+    async def _flush(self, channel: PlatformChannel, conversation_id: int) -> None:
+        """Send the conversation's outbox in order; stop at a reply that must be retried."""
+        outbox = [
+            o for o in await self._store.pending("out", [channel.name])
+            if o.conversation_id == conversation_id
+        ]  # fmt: skip
+        for item in outbox:
+            if not await self._send(channel, item):
+                return
+
+    async def _send(self, channel: PlatformChannel, item: Pending) -> bool:
+        """Send one reply; False when it is to be retried later (the rest must wait)."""
+        last_in = await self._store.last_inbound_at(item.conversation_id)
+        if last_in is None or self._clock() - last_in > WINDOW:
+            await self._store.update_outbound(
+                item.message_id, NOT_SENT, error="outside the 24-hour window"
+            )
+            return True
+        message = {**(item.payload or {}), "text": item.text}
+        attempts = item.attempts + 1
+        try:
+            platform_id = await channel.send(item.sender_id, message, within_window=True)
+        except SendError as exc:
+            if exc.retryable and attempts < self._max_attempts:
+                delay = self._retry_seconds * 2 ** (attempts - 1) * random.uniform(0.5, 1.5)
+                await self._store.update_outbound(
+                    item.message_id, PENDING, attempts=attempts, error=exc.reason,
+                    next_attempt_at=self._clock() + dt.timedelta(seconds=delay),
+                )  # fmt: skip
+                logger.warning(
+                    "%s send failed (%s), retry %d in %.1f s", channel.name, exc.reason,
+                    attempts, delay,
+                )  # fmt: skip
+                self._later(delay, channel, item.conversation_id)
+                return False
+            await self._store.update_outbound(
+                item.message_id, FAILED, attempts=attempts, error=exc.reason
+            )
+            logger.warning("%s send failed for good: %s", channel.name, exc.reason)
+            return True
+        await self._store.update_outbound(
+            item.message_id, SENT, attempts=attempts, platform_id=platform_id or None
+        )
+        return True
+
+    def _later(self, delay: float, channel: PlatformChannel, conversation_id: int) -> None:
+        async def wake() -> None:
+            await asyncio.sleep(delay)
+            self._chain(conversation_id, functools.partial(self._flush, channel, conversation_id))
+
+        task = asyncio.create_task(wake())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def idle(self) -> None:
+        """Wait until no job is running or waiting to retry (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _inbound_of(item: Pending) -> InboundMessage:
+    metadata = dict((item.payload or {}).get("metadata") or {})
+    unsupported = metadata.pop("unsupported", None)
+    return InboundMessage(
+        item.channel, item.sender_id, item.text or "", metadata, None,
+        unsupported=str(unsupported) if unsupported else None,
+    )  # fmt: skip

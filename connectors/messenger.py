@@ -1,0 +1,289 @@
+"""Facebook Messenger (a fanpage): Meta's webhook in, the Send API out.
+
+Every ``entry`` and every ``messaging`` event of a batch is read: text, quick replies (their
+payload wins over the text), postbacks, attachments (answered politely: the assistant reads
+text), delivery and read receipts; echoes of our own messages are ignored. Answers are
+rendered within Messenger's limits: text split on sentence boundaries at 2,000 characters;
+up to 3 buttons with a short text as a button template (text at most 640), otherwise quick
+replies (at most 13, titles at most 20 characters, shortened with "…").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from connectors.base import (
+    BUTTON_TITLE_KEY,
+    BotMessage,
+    ChannelError,
+    InboundMessage,
+    PlatformChannel,
+    SendError,
+    StatusUpdate,
+)
+from connectors.meta import check_signature, check_subscription
+
+MAX_TEXT = 2000
+MAX_TEMPLATE_TEXT = 640
+MAX_TEMPLATE_BUTTONS = 3
+MAX_QUICK_REPLIES = 13
+MAX_TITLE = 20
+MAX_PAYLOAD = 1000
+#: Graph API error codes worth retrying (rate limits); HTTP 5xx and 429 are retried too.
+RETRYABLE_CODES = {4, 17, 32, 613}
+_SENTENCE_END = re.compile(r"(?<=[.!?…:])\s+|\n+")
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Pieces of at most ``limit`` characters, cut between sentences (or words, or anywhere
+    for a single word longer than the limit); a text that fits is left as it is."""
+    text = text.strip()
+    pieces: list[str] = []
+    while len(text) > limit:
+        window = text[: limit + 1]
+        cuts = [m.end() for m in _SENTENCE_END.finditer(window) if m.start() <= limit]
+        cut = max((c for c in cuts if c <= limit), default=0)
+        if cut == 0:
+            space = window.rfind(" ")
+            cut = space if space > 0 else limit
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        pieces.append(text)
+    return pieces
+
+
+def _moment(milliseconds: Any) -> dt.datetime:
+    try:
+        return dt.datetime.fromtimestamp(int(milliseconds) / 1000, dt.UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return dt.datetime.now(dt.UTC)
+
+
+def _button(button: dict[str, Any]) -> dict[str, str]:
+    title = shorten(str(button.get("title") or button["payload"]), MAX_TITLE)
+    return {"title": title, "payload": str(button["payload"])[:MAX_PAYLOAD]}
+
+
+def _id(value: Any) -> str | None:
+    sender = value.get("id") if isinstance(value, dict) else None
+    return str(sender) if isinstance(sender, str | int) and str(sender) else None
+
+
+class MessengerChannel(PlatformChannel):
+    name = "messenger"
+
+    def __init__(
+        self, http: httpx.AsyncClient, graph_api_url: str, page_token: str, app_secret: str
+    ) -> None:
+        self._http = http
+        self._url = graph_api_url.rstrip("/") + "/me/messages"
+        self._page_token = page_token
+        self._app_secret = app_secret
+
+    # --- in -------------------------------------------------------------------------------
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+        check_signature(body, headers, self._app_secret)
+
+    @staticmethod
+    def _events(payload: Any) -> list[dict[str, Any]]:
+        if not isinstance(payload, dict) or payload.get("object") != "page":
+            raise ChannelError(400, "unsupported_object", "Se esperaba un evento de página.")
+        events = []
+        for entry in payload.get("entry") or []:
+            if isinstance(entry, dict):
+                events += [e for e in entry.get("messaging") or [] if isinstance(e, dict)]
+        return events
+
+    def parse(self, payload: Any) -> list[InboundMessage]:
+        found = []
+        for event in self._events(payload):
+            sender = _id(event.get("sender"))
+            if sender is None:
+                continue
+            message, postback = event.get("message"), event.get("postback")
+            if isinstance(message, dict):
+                if message.get("is_echo"):
+                    continue
+                mid = message.get("mid")
+                platform_id = f"messenger:{mid}" if isinstance(mid, str) and mid else None
+                reply = message.get("quick_reply")
+                raw_text = message.get("text")
+                text = raw_text if isinstance(raw_text, str) else ""
+                if isinstance(reply, dict) and isinstance(reply.get("payload"), str):
+                    metadata = {BUTTON_TITLE_KEY: text} if text else {}
+                    found.append(
+                        InboundMessage(self.name, sender, reply["payload"], metadata, platform_id)
+                    )
+                elif text.strip():
+                    found.append(InboundMessage(self.name, sender, text, {}, platform_id))
+                elif message.get("attachments"):
+                    kinds = sorted(
+                        {str(a.get("type")) for a in message["attachments"] if isinstance(a, dict)}
+                    )
+                    found.append(
+                        InboundMessage(
+                            self.name, sender, "", {}, platform_id, unsupported=",".join(kinds)
+                        )
+                    )
+            elif isinstance(postback, dict) and isinstance(postback.get("payload"), str):
+                mid = postback.get("mid") or f"postback-{sender}-{event.get('timestamp')}"
+                title = postback.get("title")
+                metadata = {BUTTON_TITLE_KEY: title} if isinstance(title, str) else {}
+                found.append(
+                    InboundMessage(
+                        self.name, sender, postback["payload"], metadata, f"messenger:{mid}"
+                    )
+                )
+        return found
+
+    def statuses(self, payload: Any) -> list[StatusUpdate]:
+        found = []
+        for event in self._events(payload):
+            sender = _id(event.get("sender"))
+            delivery, read = event.get("delivery"), event.get("read")
+            if sender is None:
+                continue
+            if isinstance(delivery, dict):
+                mids = tuple(f"messenger:{m}" for m in delivery.get("mids") or [] if m)
+                moment = _moment(delivery.get("watermark") or event.get("timestamp"))
+                found.append(StatusUpdate(self.name, sender, "delivered", moment, mids))
+            elif isinstance(read, dict):
+                moment = _moment(read.get("watermark") or event.get("timestamp"))
+                found.append(StatusUpdate(self.name, sender, "read", moment))
+        return found
+
+    # --- out ------------------------------------------------------------------------------
+
+    def render(self, messages: list[BotMessage], recipient_id: str) -> list[dict[str, Any]]:
+        """Send API ``message`` objects, in order."""
+        rendered: list[dict[str, Any]] = []
+        for message in messages:
+            text = message.get("text") if isinstance(message.get("text"), str) else ""
+            buttons = [
+                b for b in message.get("buttons") or []
+                if isinstance(b, dict) and isinstance(b.get("payload"), str)
+            ]  # fmt: skip
+            pieces = split_text(text) if text else []
+            if isinstance(message.get("image"), str):
+                rendered.append(
+                    {"attachment": {"type": "image", "payload": {"url": message["image"]}}}
+                )
+            last = pieces.pop() if pieces else ""
+            rendered += [{"text": piece} for piece in pieces]
+            if not buttons:
+                if last:
+                    rendered.append({"text": last})
+                continue
+            if len(buttons) <= MAX_TEMPLATE_BUTTONS and 0 < len(last) <= MAX_TEMPLATE_TEXT:
+                rendered.append({
+                    "attachment": {"type": "template", "payload": {
+                        "template_type": "button",
+                        "text": last,
+                        "buttons": [{"type": "postback", **_button(b)} for b in buttons],
+                    }}
+                })  # fmt: skip
+            else:
+                rendered.append({
+                    "text": last or "Elige una opción:",
+                    "quick_replies": [
+                        {"content_type": "text", **_button(b)} for b in buttons[:MAX_QUICK_REPLIES]
+                    ],
+                })  # fmt: skip
+        return rendered
+
+    async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response = await self._http.post(
+                self._url, params={"access_token": self._page_token}, json=body, timeout=10
+            )
+        except httpx.HTTPError as exc:
+            raise SendError(f"Graph API unreachable: {type(exc).__name__}", True) from exc
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        if response.status_code == 200 and isinstance(data, dict) and "error" not in data:
+            return data
+        error = data.get("error") if isinstance(data, dict) else None
+        code = error.get("code") if isinstance(error, dict) else None
+        subcode = error.get("error_subcode") if isinstance(error, dict) else None
+        retryable = (
+            response.status_code >= 500 or response.status_code == 429 or (code in RETRYABLE_CODES)
+        )
+        reason = f"HTTP {response.status_code}, code {code}" + (f"/{subcode}" if subcode else "")
+        raise SendError(reason, retryable)
+
+    async def send(self, recipient_id: str, message: BotMessage, within_window: bool) -> str:
+        """Every part of one bot message; the id of the last part sent."""
+        kind: dict[str, Any] = (
+            {"messaging_type": "RESPONSE"}
+            if within_window
+            else {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
+        )
+        last_id = ""
+        for part in self.render([message], recipient_id):
+            data = await self._post({"recipient": {"id": recipient_id}, **kind, "message": part})
+            last_id = str(data.get("message_id") or "")
+        return f"messenger:{last_id}" if last_id else ""
+
+    async def typing(self, recipient_id: str) -> None:
+        for action in ("mark_seen", "typing_on"):
+            try:
+                await self._post({"recipient": {"id": recipient_id}, "sender_action": action})
+            except SendError:
+                return
+
+
+# --- the webhook ------------------------------------------------------------------------------
+
+router = APIRouter(tags=["messenger"])
+
+
+def _channel(request: Request) -> MessengerChannel:
+    channel = request.app.state.delivery.channels.get(MessengerChannel.name)
+    if not isinstance(channel, MessengerChannel):
+        raise ChannelError(404, "channel_disabled", "El canal Messenger no está configurado.")
+    return channel
+
+
+@router.get("/webhooks/messenger", response_class=PlainTextResponse)
+async def messenger_subscription(
+    request: Request,
+    mode: Annotated[str | None, Query(alias="hub.mode")] = None,
+    token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
+    challenge: Annotated[str, Query(alias="hub.challenge")] = "",
+) -> PlainTextResponse:
+    """Meta's subscription check: the challenge back, for our verify token only."""
+    _channel(request)
+    expected = request.app.state.settings.messenger_verify_token.get_secret_value()
+    check_subscription(mode, token, expected)
+    return PlainTextResponse(challenge)
+
+
+@router.post("/webhooks/messenger")
+async def messenger_webhook(request: Request) -> JSONResponse:
+    """Signed events from Meta: stored before the 200, answered in the background."""
+    channel = _channel(request)
+    body = await request.body()
+    channel.verify(body, request.headers)
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise ChannelError(400, "invalid_json", "El cuerpo no es JSON válido.") from exc
+    new, repeated = await request.app.state.delivery.accept(channel, payload)
+    return JSONResponse({"status": "ok", "accepted": new, "repeated": repeated})

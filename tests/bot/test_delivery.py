@@ -1,0 +1,217 @@
+"""The delivery of platform channels, with the real Messenger adapter against a local fake of
+the Graph API (a real HTTP server) and the engine's answers given by the test."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.conversation_store import ConversationStore, open_store
+from bot.conversations import ConversationService
+from bot.delivery import Delivery
+from bot.knowledge import KnowledgeStore
+from bot.push import PushHub
+from bot.rasa_client import RasaClient
+from bot.settings import ROOT
+from connectors.messenger import MessengerChannel
+from tests.fakes.graph_api import FakeGraphApi
+
+KNOWLEDGE = KnowledgeStore(ROOT / "data" / "knowledge")
+
+
+def webhook(*events: dict[str, object]) -> dict[str, object]:
+    return {"object": "page", "entry": [{"id": "PAGE", "time": 1, "messaging": list(events)}]}
+
+
+def text(sender: str, mid: str, body: str) -> dict[str, object]:
+    return {"sender": {"id": sender}, "recipient": {"id": "PAGE"}, "timestamp": 1,
+            "message": {"mid": mid, "text": body}}  # fmt: skip
+
+
+@pytest.fixture()
+def graph() -> Iterator[FakeGraphApi]:
+    fake = FakeGraphApi().start()
+    yield fake
+    fake.stop()
+
+
+class Engine:
+    """Rasa's REST channel as the gateway sees it: echoes the message as the answer."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        message = json.loads(request.content)["message"]
+        self.seen.append(message)
+        return httpx.Response(200, json=[{"text": f"respuesta a {message}"}])
+
+
+@pytest.fixture()
+async def store(tmp_path: Path) -> AsyncIterator[ConversationStore]:
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}")
+    yield store
+    await store.close()
+
+
+def delivery_for(
+    store: ConversationStore, graph: FakeGraphApi, engine: Engine, http: httpx.AsyncClient,
+    clock: list[dt.datetime] | None = None,
+) -> Delivery:  # fmt: skip
+    rasa_http = httpx.AsyncClient(transport=httpx.MockTransport(engine))
+    service = ConversationService(
+        store, RasaClient(rasa_http, "http://rasa.test", "t", 2.0), KNOWLEDGE, PushHub()
+    )
+    channel = MessengerChannel(http, graph.url, "page-token", "secret")
+    now = clock or []
+    return Delivery(
+        service, store, KNOWLEDGE, {"messenger": channel}, max_attempts=4, retry_seconds=0.05,
+        **({"clock": lambda: now[0]} if now else {}),
+    )  # fmt: skip
+
+
+def statuses(db_path: Path) -> list[tuple[str, str, str | None]]:
+    db = sqlite3.connect(db_path)
+    try:
+        return db.execute("SELECT direction, status, error FROM messages ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+async def test_answers_in_order_and_a_redelivery_is_answered_once(
+    store: ConversationStore, graph: FakeGraphApi, tmp_path: Path
+) -> None:
+    engine = Engine()
+    async with httpx.AsyncClient() as http:
+        delivery = delivery_for(store, graph, engine, http)
+        batch = webhook(text("111", "m_1", "uno"), text("111", "m_2", "dos"))
+        assert await delivery.accept(delivery.channels["messenger"], batch) == (2, 0)
+        for _ in range(2):  # Meta redelivers the same batch
+            assert await delivery.accept(delivery.channels["messenger"], batch) == (0, 2)
+        await delivery.idle()
+    sent = graph.messages()
+    assert [m["message"]["text"] for m in sent] == ["respuesta a uno", "respuesta a dos"]
+    assert all(m["messaging_type"] == "RESPONSE" and m["recipient"]["id"] == "111" for m in sent)
+    assert engine.seen == ["uno", "dos"]
+    actions = [c.body.get("sender_action") for c in graph.calls if "sender_action" in c.body]
+    assert actions[:2] == ["mark_seen", "typing_on"]
+    assert [s[:2] for s in statuses(tmp_path / "gateway.db")] == [
+        ("in", "answered"), ("in", "answered"), ("out", "sent"), ("out", "sent"),
+    ]  # fmt: skip
+    assert all(c.query == {"access_token": "page-token"} for c in graph.calls)
+
+
+@pytest.mark.parametrize(("status", "code"), [(500, None), (429, None), (400, 613)])
+async def test_temporary_errors_are_retried(
+    store: ConversationStore, graph: FakeGraphApi, tmp_path: Path, status: int, code: int | None
+) -> None:
+    graph.fail_next(2, status, code)
+    async with httpx.AsyncClient() as http:
+        delivery = delivery_for(store, graph, Engine(), http)
+        await delivery.accept(delivery.channels["messenger"], webhook(text("1", "m_1", "hola")))
+        await delivery.idle()
+        await delivery.close()
+    assert len(graph.messages()) == 3  # two failures, then the success
+    assert statuses(tmp_path / "gateway.db")[-1][:2] == ("out", "sent")
+
+
+@pytest.mark.parametrize("code", [551, 100, 190])
+async def test_permanent_errors_are_not_retried_and_the_reason_is_kept(
+    store: ConversationStore, graph: FakeGraphApi, tmp_path: Path, code: int
+) -> None:
+    graph.fail_next(1, 400, code)
+    async with httpx.AsyncClient() as http:
+        delivery = delivery_for(store, graph, Engine(), http)
+        await delivery.accept(delivery.channels["messenger"], webhook(text("1", "m_1", "hola")))
+        await delivery.idle()
+    assert len(graph.messages()) == 1
+    assert statuses(tmp_path / "gateway.db")[-1] == ("out", "failed", f"HTTP 400, code {code}")
+
+
+async def test_giving_up_after_the_last_attempt(
+    store: ConversationStore, graph: FakeGraphApi, tmp_path: Path
+) -> None:
+    graph.fail_next(10, 503)
+    async with httpx.AsyncClient() as http:
+        delivery = delivery_for(store, graph, Engine(), http)
+        await delivery.accept(delivery.channels["messenger"], webhook(text("1", "m_1", "hola")))
+        await delivery.idle()
+    assert len(graph.messages()) == 4  # max_attempts
+    assert statuses(tmp_path / "gateway.db")[-1][:2] == ("out", "failed")
+
+
+async def test_outside_the_24_hour_window_nothing_is_sent(
+    store: ConversationStore, graph: FakeGraphApi, tmp_path: Path
+) -> None:
+    clock = [dt.datetime.now(dt.UTC) + dt.timedelta(hours=25)]
+    async with httpx.AsyncClient() as http:
+        delivery = delivery_for(store, graph, Engine(), http, clock)
+        await delivery.accept(delivery.channels["messenger"], webhook(text("1", "m_1", "hola")))
+        await delivery.idle()
+    assert graph.messages() == []
+    assert statuses(tmp_path / "gateway.db")[-1] == (
+        "out",
+        "not_sent",
+        "outside the 24-hour window",
+    )
+
+
+async def test_what_was_acknowledged_is_answered_after_a_restart_exactly_once(
+    store: ConversationStore, graph: FakeGraphApi, tmp_path: Path
+) -> None:
+    graph.fail_next(100, 500)  # the platform is down: the answer stays in the outbox
+    async with httpx.AsyncClient() as http:
+        first = delivery_for(store, graph, Engine(), http)
+        await first.accept(first.channels["messenger"], webhook(text("1", "m_1", "hola")))
+        while not graph.messages():
+            await asyncio.sleep(0.02)
+        await first.close()  # the gateway stops
+        graph.failures.clear()
+        calls_before = len(graph.messages())
+        engine = Engine()
+        second = delivery_for(store, graph, engine, http)  # and starts again
+        await second.resume()
+        await second.idle()
+        await second.resume()  # nothing left: resuming again sends nothing
+        await second.idle()
+    assert engine.seen == []  # already answered: not asked again
+    assert len(graph.messages()) - calls_before == 1
+    assert statuses(tmp_path / "gateway.db")[-1][:2] == ("out", "sent")
+
+
+async def test_receipts_and_attachments(
+    store: ConversationStore, graph: FakeGraphApi, tmp_path: Path
+) -> None:
+    async with httpx.AsyncClient() as http:
+        delivery = delivery_for(store, graph, Engine(), http)
+        channel = delivery.channels["messenger"]
+        photo = {
+            "sender": {"id": "1"},
+            "recipient": {"id": "PAGE"},
+            "timestamp": 1,
+            "message": {"mid": "m_9", "attachments": [{"type": "audio", "payload": {}}]},
+        }
+        await delivery.accept(channel, webhook(photo))  # fmt: skip
+        await delivery.idle()
+        [sent] = graph.messages()
+        assert "solo puedo leer mensajes de texto" in json.dumps(sent, ensure_ascii=False)
+        mid = "m_fake1"
+        delivered = {"sender": {"id": "1"}, "recipient": {"id": "PAGE"}, "timestamp": 2,
+                     "delivery": {"mids": [mid], "watermark": 2}}  # fmt: skip
+        await delivery.accept(channel, webhook(delivered))
+        assert statuses(tmp_path / "gateway.db")[-1][:2] == ("out", "delivered")
+        read = {
+            "sender": {"id": "1"},
+            "recipient": {"id": "PAGE"},
+            "timestamp": 3,
+            "read": {"watermark": int(dt.datetime.now(dt.UTC).timestamp() * 1000) + 1000},
+        }
+        await delivery.accept(channel, webhook(read))  # fmt: skip
+        assert statuses(tmp_path / "gateway.db")[-1][:2] == ("out", "read")

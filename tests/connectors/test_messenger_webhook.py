@@ -1,0 +1,128 @@
+"""The Messenger webhook's contract: Meta's subscription check, signatures, bad input.
+
+The engine is down in these tests (the citizen gets the gateway's notice); answers from the
+real engine are covered in tests/e2e/test_messenger.py."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.app import create_app
+from bot.settings import Settings
+from connectors.meta import sign
+from tests.fakes.graph_api import FakeGraphApi
+
+SECRET = "unit-app-secret"
+VERIFY = "unit-verify-token"
+
+
+@pytest.fixture()
+def graph() -> Iterator[FakeGraphApi]:
+    fake = FakeGraphApi().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture()
+def messenger(settings: Settings, graph: FakeGraphApi) -> Iterator[TestClient]:
+    enabled = Settings(
+        rasa_url=settings.rasa_url,
+        action_server_url=settings.action_server_url,
+        rasa_token="unit-test-token-0123456789",
+        database_url=settings.database_url,
+        rasa_timeout_seconds=2.0,
+        meta_app_secret=SECRET,
+        messenger_verify_token=VERIFY,
+        messenger_page_access_token="unit-page-token",
+        graph_api_url=graph.url,
+    )
+    with TestClient(create_app(enabled)) as client:
+        yield client
+
+
+def post(client: TestClient, body: bytes, signature: str | None = "auto") -> object:
+    headers = {"Content-Type": "application/json"}
+    if signature == "auto":
+        headers["X-Hub-Signature-256"] = sign(body, SECRET)
+    elif signature is not None:
+        headers["X-Hub-Signature-256"] = signature
+    return client.post("/webhooks/messenger", content=body, headers=headers)
+
+
+def stored(settings: Settings) -> int:
+    db = sqlite3.connect(settings.database_url.split("///", 1)[1])
+    try:
+        return int(db.execute("SELECT count(*) FROM messages").fetchone()[0])
+    finally:
+        db.close()
+
+
+HELLO = json.dumps({
+    "object": "page",
+    "entry": [{"id": "P", "time": 1, "messaging": [
+        {"sender": {"id": "42"}, "recipient": {"id": "P"}, "timestamp": 1,
+         "message": {"mid": "m_hello", "text": "hola"}}]}],
+}).encode()  # fmt: skip
+
+
+def test_subscription_check(messenger: TestClient) -> None:
+    ok = messenger.get(
+        "/webhooks/messenger",
+        params={"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"},
+    )
+    assert ok.status_code == 200 and ok.text == "1158201444"
+    assert ok.headers["content-type"].startswith("text/plain")
+    wrong = messenger.get(
+        "/webhooks/messenger",
+        params={"hub.mode": "subscribe", "hub.verify_token": "otro", "hub.challenge": "1"},
+    )
+    assert wrong.status_code == 403 and wrong.json()["error"] == "verification_failed"
+
+
+def test_a_signed_message_is_stored_then_answered_through_the_send_api(
+    messenger: TestClient, settings: Settings, graph: FakeGraphApi
+) -> None:
+    response = post(messenger, HELLO)
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    assert response.json() == {"status": "ok", "accepted": 1, "repeated": 0}  # type: ignore[attr-defined]
+    assert post(messenger, HELLO).json()["repeated"] == 1  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 10
+    while not graph.messages() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [sent] = graph.messages()
+    assert sent["recipient"] == {"id": "42"} and "Estamos teniendo problemas" in json.dumps(
+        sent, ensure_ascii=False
+    )  # the engine is down in this test: the gateway's notice
+
+
+@pytest.mark.parametrize(
+    ("body", "signature", "status", "error"),
+    [(HELLO, None, 403, "invalid_signature"),
+     (HELLO, "sha256=" + "0" * 64, 403, "invalid_signature"),
+     (HELLO, sign(HELLO, "otro-secreto"), 403, "invalid_signature"),
+     (b"{not json", "auto", 400, "invalid_json"),
+     (b'{"object": "instagram", "entry": []}', "auto", 400, "unsupported_object"),
+     (b'{"object": "page", "entry": [' + b'{"id": "x"},' * 90_000 + b'{}]}', "auto", 413,
+      "body_too_large")],
+)  # fmt: skip
+def test_bad_requests_are_refused_and_nothing_is_stored(
+    messenger: TestClient, settings: Settings, body: bytes, signature: str | None, status: int,
+    error: str,
+) -> None:  # fmt: skip
+    response = post(messenger, body, signature)
+    assert response.status_code == status  # type: ignore[attr-defined]
+    assert response.json()["error"] == error  # type: ignore[attr-defined]
+    assert stored(settings) == 0
+
+
+def test_a_channel_without_credentials_is_off(client: TestClient, settings: Settings) -> None:
+    response = post(client, HELLO)
+    assert response.status_code == 404  # type: ignore[attr-defined]
+    assert response.json()["error"] == "channel_disabled"  # type: ignore[attr-defined]
+    assert client.get("/health").json()["channels"]["messenger"] == "off (credentials missing)"
