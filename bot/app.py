@@ -26,7 +26,7 @@ from bot.knowledge import KnowledgeStore
 from bot.push import PushHub
 from bot.rasa_client import RasaClient
 from bot.settings import Settings
-from connectors import messenger, webchat
+from connectors import messenger, webchat, whatsapp
 from connectors.base import ChannelError, PlatformChannel
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class RequestSizeLimit:
 
 
 #: Channels whose platform calls a webhook (on when their credentials are set).
-PLATFORM_CHANNELS = ("messenger",)
+PLATFORM_CHANNELS = ("messenger", "whatsapp")
 
 
 def _platform_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, PlatformChannel]:
@@ -115,6 +115,16 @@ def _platform_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str,
             http,
             settings.graph_api_url,
             settings.messenger_page_access_token.get_secret_value(),
+            settings.meta_app_secret.get_secret_value(),
+        )
+    if settings.whatsapp_enabled:
+        assert settings.meta_app_secret and settings.whatsapp_access_token
+        assert settings.whatsapp_phone_number_id
+        channels["whatsapp"] = whatsapp.WhatsAppChannel(
+            http,
+            settings.graph_api_url,
+            settings.whatsapp_phone_number_id,
+            settings.whatsapp_access_token.get_secret_value(),
             settings.meta_app_secret.get_secret_value(),
         )
     return channels
@@ -254,6 +264,7 @@ def create_app(
 
     app.include_router(webchat.router)
     app.include_router(messenger.router)
+    app.include_router(whatsapp.router)
     app.mount("/static", StaticFiles(directory=webchat.STATIC), name="static")
     return app
 

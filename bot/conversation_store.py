@@ -154,6 +154,12 @@ class ConversationStore(ABC):
         """The citizen read everything sent up to ``watermark``."""
 
     @abstractmethod
+    async def mark_by_platform_id(
+        self, platform_ids: Sequence[str], status: str, moment: dt.datetime, error: str | None
+    ) -> int:
+        """A receipt naming the messages: ``read`` or ``failed`` (with the platform's error)."""
+
+    @abstractmethod
     async def last_inbound_at(self, conversation_id: int) -> dt.datetime | None:
         """When the citizen last wrote (the platforms' 24-hour window starts there)."""
 
@@ -431,6 +437,22 @@ class SqliteStore(ConversationStore):
 
         return await self._call(job) if platform_ids else 0
 
+    async def mark_by_platform_id(
+        self, platform_ids: Sequence[str], status: str, moment: dt.datetime, error: str | None
+    ) -> int:
+        marks = ",".join("?" * len(platform_ids))
+        read_at = _sqlite_time(moment) if status == READ else None
+        params = (status, read_at, error and error[:300], *platform_ids)
+
+        def job(db: sqlite3.Connection) -> int:
+            return db.execute(
+                "UPDATE messages SET status = ?, read_at = COALESCE(?, read_at), "
+                f"error = COALESCE(?, error) WHERE direction = 'out' AND platform_id IN ({marks})",
+                params,
+            ).rowcount
+
+        return await self._call(job) if platform_ids else 0
+
     async def mark_read(self, conversation_id: int, watermark: dt.datetime) -> int:
         params = (_sqlite_time(watermark), conversation_id, _sqlite_time(watermark))
 
@@ -699,6 +721,24 @@ class SqlStore(ConversationStore):
                     status=case((Message.status == READ, READ), else_=DELIVERED),
                     delivered_at=func.coalesce(Message.delivered_at, moment),
                 )
+            )
+            return int(result.rowcount)
+
+    async def mark_by_platform_id(
+        self, platform_ids: Sequence[str], status: str, moment: dt.datetime, error: str | None
+    ) -> int:
+        if not platform_ids:
+            return 0
+        values: dict[str, Any] = {"status": status}
+        if status == READ:
+            values["read_at"] = moment
+        if error:
+            values["error"] = error[:300]
+        async with self._engine.begin() as db:
+            result = await db.execute(
+                update(Message)
+                .where(Message.direction == "out", Message.platform_id.in_(list(platform_ids)))
+                .values(**values)
             )
             return int(result.rowcount)
 

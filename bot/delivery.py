@@ -95,6 +95,10 @@ class Delivery:
         for status in channel.statuses(payload):
             if status.status == "delivered":
                 await self._store.mark_delivered(status.platform_ids, status.moment)
+            elif status.status in ("read", "failed") and status.platform_ids:
+                await self._store.mark_by_platform_id(
+                    status.platform_ids, status.status, status.moment, status.error
+                )
             elif status.status == "read":
                 conversation_id = await self._service.conversation_id(
                     channel.name, status.sender_id
@@ -157,7 +161,7 @@ class Delivery:
         inbound: InboundMessage,
     ) -> None:
         with contextlib.suppress(Exception):
-            await channel.typing(inbound.sender_id)
+            await channel.acknowledge(inbound)
         replies = None
         if inbound.unsupported:
             replies = [self._knowledge.current.require(UNSUPPORTED_ARTICLE).as_bot_message()]
@@ -200,8 +204,9 @@ class Delivery:
                 self._later(delay, channel, item.conversation_id)
                 return False
             await self._store.update_outbound(
-                item.message_id, FAILED, attempts=attempts, error=exc.reason
-            )
+                item.message_id, NOT_SENT if exc.outside_window else FAILED,
+                attempts=attempts, error=exc.reason,
+            )  # fmt: skip
             logger.warning("%s send failed for good: %s", channel.name, exc.reason)
             return True
         await self._store.update_outbound(

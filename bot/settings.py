@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     meta_app_secret: SecretStr | None = Field(None, description="Signs Meta's webhooks")
     messenger_verify_token: SecretStr | None = None
     messenger_page_access_token: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
     graph_api_url: str = "https://graph.facebook.com/v21.0"
     #: Sending through a platform: attempts before giving up, first delay between them.
     outbox_max_attempts: int = Field(6, ge=1)
@@ -66,6 +69,13 @@ class Settings(BaseSettings):
                 self.messenger_verify_token,
                 self.messenger_page_access_token,
             )
+        )
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        secrets = (self.meta_app_secret, self.whatsapp_verify_token, self.whatsapp_access_token)
+        return bool(self.whatsapp_phone_number_id) and all(
+            s is not None and s.get_secret_value() for s in secrets
         )
 
     @property

@@ -40,18 +40,21 @@ class StatusUpdate:
 
     channel: str
     sender_id: str
-    status: str  # "delivered" | "read"
+    status: str  # "delivered" | "read" | "failed"
     moment: dt.datetime
     platform_ids: tuple[str, ...] = ()
+    error: str | None = None
 
 
 class SendError(Exception):
     """The platform refused a send. ``retryable``: try again later (5xx, rate limits)."""
 
-    def __init__(self, reason: str, retryable: bool) -> None:
+    def __init__(self, reason: str, retryable: bool, outside_window: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
+        #: The platform says its 24-hour window is closed (nothing more to try).
+        self.outside_window = outside_window
 
 
 class ChannelError(Exception):
@@ -97,5 +100,5 @@ class PlatformChannel(Channel):
     async def send(self, recipient_id: str, message: BotMessage, within_window: bool) -> str:
         """Deliver one bot message; return the platform's id of it. Raise :class:`SendError`."""
 
-    async def typing(self, recipient_id: str) -> None:
-        """Show that the assistant is working (best effort)."""
+    async def acknowledge(self, inbound: InboundMessage) -> None:
+        """Tell the citizen their message was seen and is being answered (best effort)."""

@@ -241,10 +241,10 @@ class MessengerChannel(PlatformChannel):
             last_id = str(data.get("message_id") or "")
         return f"messenger:{last_id}" if last_id else ""
 
-    async def typing(self, recipient_id: str) -> None:
+    async def acknowledge(self, inbound: InboundMessage) -> None:
         for action in ("mark_seen", "typing_on"):
             try:
-                await self._post({"recipient": {"id": recipient_id}, "sender_action": action})
+                await self._post({"recipient": {"id": inbound.sender_id}, "sender_action": action})
             except SendError:
                 return
 

@@ -21,6 +21,7 @@ from bot.push import PushHub
 from bot.rasa_client import RasaClient
 from bot.settings import ROOT
 from connectors.messenger import MessengerChannel
+from connectors.whatsapp import WhatsAppChannel
 from tests.fakes.graph_api import FakeGraphApi
 
 KNOWLEDGE = KnowledgeStore(ROOT / "data" / "knowledge")
@@ -215,3 +216,68 @@ async def test_receipts_and_attachments(
         }
         await delivery.accept(channel, webhook(read))  # fmt: skip
         assert statuses(tmp_path / "gateway.db")[-1][:2] == ("out", "read")
+
+
+# --- WhatsApp Cloud API ------------------------------------------------------------------------
+
+
+def wa_webhook(*messages: dict[str, object]) -> dict[str, object]:
+    return {"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [
+        {"field": "messages", "value": {"messaging_product": "whatsapp",
+                                         "messages": list(messages)}}]}]}  # fmt: skip
+
+
+def wa_text(sender: str, wamid: str, body: str, ts: int = 1) -> dict[str, object]:
+    return {"from": sender, "id": wamid, "timestamp": str(ts), "type": "text",
+            "text": {"body": body}}  # fmt: skip
+
+
+def whatsapp_delivery(
+    store: ConversationStore, graph: FakeGraphApi, engine: Engine, http: httpx.AsyncClient
+) -> Delivery:
+    rasa_http = httpx.AsyncClient(transport=httpx.MockTransport(engine))
+    service = ConversationService(
+        store, RasaClient(rasa_http, "http://rasa.test", "t", 2.0), KNOWLEDGE, PushHub()
+    )
+    channel = WhatsAppChannel(http, graph.url, "PHONE1", "wa-token", "secret")
+    return Delivery(service, store, KNOWLEDGE, {"whatsapp": channel}, 4, 0.05)
+
+
+async def test_whatsapp_answers_are_sent_and_incoming_marked_read(
+    store: ConversationStore, graph: FakeGraphApi, tmp_path: Path
+) -> None:
+    async with httpx.AsyncClient() as http:
+        delivery = whatsapp_delivery(store, graph, Engine(), http)
+        channel = delivery.channels["whatsapp"]
+        batch = wa_webhook(
+            wa_text("51999", "wamid.2", "dos", 20), wa_text("51999", "wamid.1", "uno", 10)
+        )
+        assert await delivery.accept(channel, batch) == (2, 0)
+        assert await delivery.accept(channel, batch) == (0, 2)
+        await delivery.idle()
+    sent = graph.whatsapp_messages()
+    assert [m["text"]["body"] for m in sent] == ["respuesta a uno", "respuesta a dos"]
+    assert all(m["to"] == "51999" and m["messaging_product"] == "whatsapp" for m in sent)
+    reads = [c.body["message_id"] for c in graph.calls if c.body.get("status") == "read"]
+    assert reads == ["wamid.1", "wamid.2"]
+    assert {c.query["authorization"] for c in graph.calls} == {"Bearer wa-token"}
+    assert [s[1] for s in statuses(tmp_path / "gateway.db")][-2:] == ["sent", "sent"]
+
+
+@pytest.mark.parametrize(
+    ("code", "final", "calls"),
+    [(131047, "not_sent", 1), (130429, "sent", 2), (131056, "sent", 2), (131026, "failed", 1)],
+)
+async def test_whatsapp_errors(
+    store: ConversationStore, graph: FakeGraphApi, tmp_path: Path, code: int, final: str,
+    calls: int,
+) -> None:  # fmt: skip
+    graph.fail_next(1, 400, code)
+    async with httpx.AsyncClient() as http:
+        delivery = whatsapp_delivery(store, graph, Engine(), http)
+        await delivery.accept(
+            delivery.channels["whatsapp"], wa_webhook(wa_text("5", "wamid.1", "x"))
+        )
+        await delivery.idle()
+    assert len(graph.whatsapp_messages()) == calls
+    assert statuses(tmp_path / "gateway.db")[-1][1] == final

@@ -45,8 +45,12 @@ class FakeGraphApi:
         self.failures.extend([(status, body)] * times)
 
     def messages(self) -> list[dict[str, Any]]:
-        """The message calls (not typing/mark_seen), in order."""
+        """The Messenger message calls (not typing/mark_seen), in order."""
         return [c.body for c in self.calls if "message" in c.body]
+
+    def whatsapp_messages(self) -> list[dict[str, Any]]:
+        """The WhatsApp message calls (not read marks), in order."""
+        return [c.body for c in self.calls if c.path.endswith("/messages") and "type" in c.body]
 
     def wait_for_messages(self, count: int, timeout: float = 30) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
@@ -71,6 +75,24 @@ class FakeGraphApi:
                 return JSONResponse({"recipient_id": recipient})
             self._ids += 1
             return JSONResponse({"recipient_id": recipient, "message_id": f"m_fake{self._ids}"})
+
+        @app.post("/v21.0/{phone_number_id}/messages")
+        async def whatsapp(phone_number_id: str, request: Request) -> JSONResponse:
+            body = await request.json()
+            query = dict(request.query_params)
+            query["authorization"] = request.headers.get("authorization", "")
+            self.calls.append(Call(request.url.path, query, body, time.time()))
+            if body.get("status") == "read":
+                return JSONResponse({"success": True})
+            if self.failures:
+                status, error = self.failures.popleft()
+                return JSONResponse(error, status_code=status)
+            self._ids += 1
+            return JSONResponse({
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
+                "messages": [{"id": f"wamid.fake{self._ids}"}],
+            })  # fmt: skip
 
         return app
 

@@ -1,4 +1,5 @@
-"""The Messenger webhook's contract: Meta's subscription check, signatures, bad input.
+"""The Messenger and WhatsApp webhooks' contract: Meta's subscription check, signatures, bad
+input.
 
 The engine is down in these tests (the citizen gets the gateway's notice); answers from the
 real engine are covered in tests/e2e/test_messenger.py."""
@@ -40,19 +41,24 @@ def messenger(settings: Settings, graph: FakeGraphApi) -> Iterator[TestClient]:
         meta_app_secret=SECRET,
         messenger_verify_token=VERIFY,
         messenger_page_access_token="unit-page-token",
+        whatsapp_verify_token=VERIFY,
+        whatsapp_access_token="unit-wa-token",
+        whatsapp_phone_number_id="PHONE1",
         graph_api_url=graph.url,
     )
     with TestClient(create_app(enabled)) as client:
         yield client
 
 
-def post(client: TestClient, body: bytes, signature: str | None = "auto") -> object:
+def post(
+    client: TestClient, body: bytes, signature: str | None = "auto", path: str = "messenger"
+) -> object:
     headers = {"Content-Type": "application/json"}
     if signature == "auto":
         headers["X-Hub-Signature-256"] = sign(body, SECRET)
     elif signature is not None:
         headers["X-Hub-Signature-256"] = signature
-    return client.post("/webhooks/messenger", content=body, headers=headers)
+    return client.post(f"/webhooks/{path}", content=body, headers=headers)
 
 
 def stored(settings: Settings) -> int:
@@ -71,15 +77,25 @@ HELLO = json.dumps({
 }).encode()  # fmt: skip
 
 
-def test_subscription_check(messenger: TestClient) -> None:
+WA_HELLO = json.dumps({
+    "object": "whatsapp_business_account",
+    "entry": [{"id": "W", "changes": [{"field": "messages", "value": {
+        "messages": [{"from": "51999", "id": "wamid.hello", "timestamp": "1", "type": "text",
+                      "text": {"body": "hola"}}]}}]}],
+}).encode()  # fmt: skip
+CHANNELS = [("messenger", HELLO), ("whatsapp", WA_HELLO)]
+
+
+@pytest.mark.parametrize("path", ["messenger", "whatsapp"])
+def test_subscription_check(messenger: TestClient, path: str) -> None:
     ok = messenger.get(
-        "/webhooks/messenger",
+        f"/webhooks/{path}",
         params={"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"},
     )
     assert ok.status_code == 200 and ok.text == "1158201444"
     assert ok.headers["content-type"].startswith("text/plain")
     wrong = messenger.get(
-        "/webhooks/messenger",
+        f"/webhooks/{path}",
         params={"hub.mode": "subscribe", "hub.verify_token": "otro", "hub.challenge": "1"},
     )
     assert wrong.status_code == 403 and wrong.json()["error"] == "verification_failed"
@@ -101,28 +117,46 @@ def test_a_signed_message_is_stored_then_answered_through_the_send_api(
     )  # the engine is down in this test: the gateway's notice
 
 
+@pytest.mark.parametrize(("path", "hello"), CHANNELS)
 @pytest.mark.parametrize(
     ("body", "signature", "status", "error"),
-    [(HELLO, None, 403, "invalid_signature"),
-     (HELLO, "sha256=" + "0" * 64, 403, "invalid_signature"),
-     (HELLO, sign(HELLO, "otro-secreto"), 403, "invalid_signature"),
+    [(None, None, 403, "invalid_signature"),
+     (None, "sha256=" + "0" * 64, 403, "invalid_signature"),
+     (None, "other-secret", 403, "invalid_signature"),
      (b"{not json", "auto", 400, "invalid_json"),
      (b'{"object": "instagram", "entry": []}', "auto", 400, "unsupported_object"),
      (b'{"object": "page", "entry": [' + b'{"id": "x"},' * 90_000 + b'{}]}', "auto", 413,
       "body_too_large")],
 )  # fmt: skip
 def test_bad_requests_are_refused_and_nothing_is_stored(
-    messenger: TestClient, settings: Settings, body: bytes, signature: str | None, status: int,
-    error: str,
+    messenger: TestClient, settings: Settings, path: str, hello: bytes, body: bytes | None,
+    signature: str | None, status: int, error: str,
 ) -> None:  # fmt: skip
-    response = post(messenger, body, signature)
+    body = body or hello
+    if signature == "other-secret":
+        signature = sign(body, "otro-secreto")
+    response = post(messenger, body, signature, path)
     assert response.status_code == status  # type: ignore[attr-defined]
     assert response.json()["error"] == error  # type: ignore[attr-defined]
     assert stored(settings) == 0
 
 
-def test_a_channel_without_credentials_is_off(client: TestClient, settings: Settings) -> None:
-    response = post(client, HELLO)
+@pytest.mark.parametrize(("path", "hello"), CHANNELS)
+def test_a_channel_without_credentials_is_off(
+    client: TestClient, settings: Settings, path: str, hello: bytes
+) -> None:
+    response = post(client, hello, path=path)
     assert response.status_code == 404  # type: ignore[attr-defined]
     assert response.json()["error"] == "channel_disabled"  # type: ignore[attr-defined]
-    assert client.get("/health").json()["channels"]["messenger"] == "off (credentials missing)"
+    assert client.get("/health").json()["channels"][path] == "off (credentials missing)"
+
+
+def test_a_signed_whatsapp_message_is_answered_through_the_cloud_api(
+    messenger: TestClient, graph: FakeGraphApi
+) -> None:
+    assert post(messenger, WA_HELLO, path="whatsapp").json()["accepted"] == 1  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 10
+    while not graph.whatsapp_messages() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [sent] = graph.whatsapp_messages()
+    assert sent["to"] == "51999" and "Estamos teniendo problemas" in sent["text"]["body"]
