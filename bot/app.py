@@ -26,7 +26,7 @@ from bot.knowledge import KnowledgeStore
 from bot.push import PushHub
 from bot.rasa_client import RasaClient
 from bot.settings import Settings
-from connectors import messenger, webchat, whatsapp
+from connectors import messenger, twilio, webchat, whatsapp
 from connectors.base import ChannelError, PlatformChannel
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class RequestSizeLimit:
 
 
 #: Channels whose platform calls a webhook (on when their credentials are set).
-PLATFORM_CHANNELS = ("messenger", "whatsapp")
+PLATFORM_CHANNELS = ("messenger", "whatsapp", "twilio")
 
 
 def _platform_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, PlatformChannel]:
@@ -126,6 +126,17 @@ def _platform_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str,
             settings.whatsapp_phone_number_id,
             settings.whatsapp_access_token.get_secret_value(),
             settings.meta_app_secret.get_secret_value(),
+        )
+    if settings.twilio_enabled:
+        assert settings.twilio_account_sid and settings.twilio_auth_token
+        assert settings.twilio_whatsapp_from
+        channels["twilio"] = twilio.TwilioChannel(
+            http,
+            settings.twilio_api_url,
+            settings.twilio_account_sid,
+            settings.twilio_auth_token.get_secret_value(),
+            settings.twilio_whatsapp_from,
+            settings.twilio_webhook_url,
         )
     return channels
 
@@ -265,6 +276,7 @@ def create_app(
     app.include_router(webchat.router)
     app.include_router(messenger.router)
     app.include_router(whatsapp.router)
+    app.include_router(twilio.router)
     app.mount("/static", StaticFiles(directory=webchat.STATIC), name="static")
     return app
 

@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     whatsapp_access_token: SecretStr | None = None
     whatsapp_phone_number_id: str | None = None
     graph_api_url: str = "https://graph.facebook.com/v21.0"
+    # WhatsApp through Twilio. Off unless the three are set.
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_whatsapp_from: str | None = Field(None, description="e.g. whatsapp:+14155238886")
+    twilio_api_url: str = "https://api.twilio.com"
+    twilio_webhook_url: str | None = Field(
+        None, description="The public URL set in Twilio's console (signatures are over it)"
+    )
     #: Sending through a platform: attempts before giving up, first delay between them.
     outbox_max_attempts: int = Field(6, ge=1)
     outbox_retry_seconds: float = Field(2.0, gt=0)
@@ -79,10 +87,15 @@ class Settings(BaseSettings):
         )
 
     @property
+    def twilio_enabled(self) -> bool:
+        token = self.twilio_auth_token.get_secret_value() if self.twilio_auth_token else ""
+        return bool(self.twilio_account_sid and token and self.twilio_whatsapp_from)
+
+    @property
     def padron_url(self) -> str:
         return padron_url(self.database_url, self.padron_database_url)
 
-    @field_validator("rasa_url", "action_server_url", "graph_api_url")
+    @field_validator("rasa_url", "action_server_url", "graph_api_url", "twilio_api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         parts = urlsplit(value)

@@ -89,8 +89,9 @@ class PlatformChannel(Channel):
     verify the request → parse → (the gateway answers in the background) → render → send."""
 
     @abstractmethod
-    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
-        """Raise :class:`ChannelError` (403) unless the platform signed ``body``."""
+    def verify(self, body: bytes, headers: Mapping[str, str], url: str) -> None:
+        """Raise :class:`ChannelError` (403) unless the platform signed this request (``url``
+        is the public URL the platform called)."""
 
     def statuses(self, payload: Any) -> list[StatusUpdate]:
         """Delivery and read receipts in the request."""

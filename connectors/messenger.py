@@ -96,7 +96,7 @@ class MessengerChannel(PlatformChannel):
 
     # --- in -------------------------------------------------------------------------------
 
-    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+    def verify(self, body: bytes, headers: Mapping[str, str], url: str) -> None:
         check_signature(body, headers, self._app_secret)
 
     @staticmethod
@@ -280,7 +280,7 @@ async def messenger_webhook(request: Request) -> JSONResponse:
     """Signed events from Meta: stored before the 200, answered in the background."""
     channel = _channel(request)
     body = await request.body()
-    channel.verify(body, request.headers)
+    channel.verify(body, request.headers, str(request.url))
     try:
         payload = json.loads(body)
     except ValueError as exc:

@@ -79,7 +79,7 @@ class WhatsAppChannel(PlatformChannel):
 
     # --- in -------------------------------------------------------------------------------
 
-    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+    def verify(self, body: bytes, headers: Mapping[str, str], url: str) -> None:
         check_signature(body, headers, self._app_secret)
 
     @staticmethod
@@ -304,7 +304,7 @@ async def whatsapp_subscription(
 async def whatsapp_webhook(request: Request) -> JSONResponse:
     channel = _channel(request)
     body = await request.body()
-    channel.verify(body, request.headers)
+    channel.verify(body, request.headers, str(request.url))
     try:
         payload = json.loads(body)
     except ValueError as exc:

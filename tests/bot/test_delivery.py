@@ -21,8 +21,10 @@ from bot.push import PushHub
 from bot.rasa_client import RasaClient
 from bot.settings import ROOT
 from connectors.messenger import MessengerChannel
+from connectors.twilio import TwilioChannel
 from connectors.whatsapp import WhatsAppChannel
 from tests.fakes.graph_api import FakeGraphApi
+from tests.fakes.twilio_api import FakeTwilioApi
 
 KNOWLEDGE = KnowledgeStore(ROOT / "data" / "knowledge")
 
@@ -280,4 +282,64 @@ async def test_whatsapp_errors(
         )
         await delivery.idle()
     assert len(graph.whatsapp_messages()) == calls
+    assert statuses(tmp_path / "gateway.db")[-1][1] == final
+
+
+# --- Twilio ------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def twilio_api() -> Iterator[FakeTwilioApi]:
+    fake = FakeTwilioApi().start()
+    yield fake
+    fake.stop()
+
+
+def twilio_delivery(
+    store: ConversationStore, api: FakeTwilioApi, engine: Engine, http: httpx.AsyncClient
+) -> Delivery:
+    rasa_http = httpx.AsyncClient(transport=httpx.MockTransport(engine))
+    service = ConversationService(
+        store, RasaClient(rasa_http, "http://rasa.test", "t", 2.0), KNOWLEDGE, PushHub()
+    )
+    channel = TwilioChannel(http, api.url, "AC1", "tw-token", "whatsapp:+14155238886")
+    return Delivery(service, store, KNOWLEDGE, {"twilio": channel}, 4, 0.05)
+
+
+def twilio_form(sid: str, body: str) -> dict[str, str]:
+    return {"From": "whatsapp:+51999", "To": "whatsapp:+14155238886", "Body": body,
+            "MessageSid": sid, "NumMedia": "0", "ProfileName": "Rosa"}  # fmt: skip
+
+
+async def test_twilio_answers_once_per_message_sid(
+    store: ConversationStore, twilio_api: FakeTwilioApi, tmp_path: Path
+) -> None:
+    async with httpx.AsyncClient() as http:
+        delivery = twilio_delivery(store, twilio_api, Engine(), http)
+        channel = delivery.channels["twilio"]
+        for _ in range(3):
+            await delivery.accept(channel, twilio_form("SM1", "hola"))
+        await delivery.idle()
+    assert twilio_api.messages == [
+        {"From": "whatsapp:+14155238886", "To": "whatsapp:+51999", "Body": "respuesta a hola"}
+    ]
+    assert twilio_api.auth[0].startswith("Basic ")
+    assert statuses(tmp_path / "gateway.db")[-1][:2] == ("out", "sent")
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "final", "calls"),
+    [(429, 20429, "sent", 2), (503, None, "sent", 2), (400, 63016, "not_sent", 1),
+     (400, 21211, "failed", 1)],
+)  # fmt: skip
+async def test_twilio_errors(
+    store: ConversationStore, twilio_api: FakeTwilioApi, tmp_path: Path, status: int,
+    code: int | None, final: str, calls: int,
+) -> None:  # fmt: skip
+    twilio_api.fail_next(1, status, code)
+    async with httpx.AsyncClient() as http:
+        delivery = twilio_delivery(store, twilio_api, Engine(), http)
+        await delivery.accept(delivery.channels["twilio"], twilio_form("SM1", "hola"))
+        await delivery.idle()
+    assert len(twilio_api.messages) == calls
     assert statuses(tmp_path / "gateway.db")[-1][1] == final
