@@ -42,9 +42,20 @@ def use_knowledge(store: KnowledgeStore) -> None:
     _store = store
 
 
-def utter_article(dispatcher: CollectingDispatcher, article: Article) -> None:
+def utter_article(
+    dispatcher: CollectingDispatcher, article: Article, tracker: Optional[Tracker] = None
+) -> None:
+    """The article's answer, in its version for the citizen's channel when it has one."""
     message = article.as_bot_message()
-    dispatcher.utter_message(text=message["text"], buttons=message.get("buttons", []))
+    channel = channel_of(tracker) if tracker is not None else None
+    dispatcher.utter_message(text=article.answer_for(channel), buttons=message.get("buttons", []))
+
+
+def channel_of(tracker: Tracker) -> Optional[str]:
+    """The channel the gateway named in the message's metadata."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    channel = metadata.get("channel") if isinstance(metadata, dict) else None
+    return channel if isinstance(channel, str) else None
 
 
 def utter_text(
@@ -67,7 +78,7 @@ class ActionAnswer(Action):
         kb = knowledge().current
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         article = kb.get(intent) if intent not in SYSTEM_ARTICLES else None
-        utter_article(dispatcher, article or kb.require("fallback"))
+        utter_article(dispatcher, article or kb.require("fallback"), tracker)
         return []
 
 

@@ -34,6 +34,8 @@ MAX_BUTTONS = 3
 MAX_BUTTON_TITLE_CHARS = 20
 
 #: Articles that answer no intent: used by the clarification step, the fallback and the gateway.
+#: Channels an article may carry a variant of its answer for.
+CHANNELS = ("webchat", "messenger", "whatsapp", "twilio")
 SYSTEM_ARTICLES = ("aclarar", "fallback", "error_servicio", "adjunto_no_soportado")
 
 _REQUIRED = ("id", "title", "answer", "source", "reviewed")
@@ -71,6 +73,12 @@ class Article:
     #: Named answers with ``{placeholders}`` for answers an action computes (calculators,
     #: lookups): the wording stays data, the action fills in the figures.
     templates: Mapping[str, str] = dataclass_field(default_factory=dict)
+    #: The answer written for one channel (e.g. shorter, with *bold*, for WhatsApp).
+    variants: Mapping[str, str] = dataclass_field(default_factory=dict)
+
+    def answer_for(self, channel: Optional[str]) -> str:
+        """The channel's own version of the answer, or the common one."""
+        return self.variants.get(channel or "", self.answer)
 
     def render(self, template: str, **values: str) -> str:
         """One of the article's templates with its placeholders filled in."""
@@ -122,7 +130,7 @@ def parse_article(raw: Any, path: Path, today: Optional[dt.date] = None) -> Arti
     for field in _REQUIRED:
         if field not in raw:
             problems.append(_problem(path, field, "is missing"))
-    known = set(_REQUIRED) | {"buttons", "tags", "templates"}
+    known = set(_REQUIRED) | {"buttons", "tags", "templates", "variants"}
     for field in sorted(set(raw) - known):
         problems.append(_problem(path, str(field), "is not a known field"))
 
@@ -195,6 +203,20 @@ def parse_article(raw: Any, path: Path, today: Optional[dt.date] = None) -> Arti
             problems.append(_problem(path, f"templates.{name}", "has a malformed {placeholder}"))
         templates[str(name)] = text
 
+    variants: Dict[str, str] = {}
+    raw_variants = raw.get("variants") or {}
+    if not isinstance(raw_variants, dict):
+        problems.append(_problem(path, "variants", "must map channels to texts"))
+        raw_variants = {}
+    for channel in raw_variants:
+        if channel not in CHANNELS:
+            problems.append(_problem(path, f"variants.{channel}", f"not a channel {CHANNELS}"))
+            continue
+        limit = MAX_ANSWER_CHARS
+        variants[str(channel)] = _text(
+            raw_variants, path, channel, limit, problems, f"variants.{channel}"
+        )
+
     if problems:
         raise KnowledgeError(problems)
     return Article(
@@ -206,6 +228,7 @@ def parse_article(raw: Any, path: Path, today: Optional[dt.date] = None) -> Arti
         reviewed=reviewed,
         tags=tuple(raw_tags),
         templates=templates,
+        variants=variants,
     )
 
 

@@ -146,3 +146,14 @@ def test_every_clarification_is_reported_for_the_review_inbox(knowledge_dir: Pat
         ActionClarify(), tracker("nlu_fallback", ranking, previous_intent="nlu_fallback")
     )
     assert second["custom"]["clarification"]["offered"] == []
+
+
+def test_the_channel_s_own_version_of_an_answer_is_used(knowledge_dir: Path) -> None:
+    expected = article(knowledge_dir, "ruc_inscripcion_dni")
+    t = tracker("ruc_inscripcion_dni")
+    t.latest_message["metadata"] = {"channel": "whatsapp"}
+    [message] = run(ActionAnswer(), t)
+    assert message["text"] == expected["variants"]["whatsapp"].strip()
+    assert message["text"].startswith("*Sacar tu RUC")
+    t.latest_message["metadata"] = {"channel": "webchat"}
+    assert run(ActionAnswer(), t)[0]["text"] == expected["answer"].strip()

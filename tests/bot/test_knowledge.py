@@ -69,6 +69,10 @@ def test_shipped_knowledge_base_is_valid_sourced_and_reviewed() -> None:
         ({"buttons": [{"title": "IGV", "payload": "igv"}]}, "buttons[0].payload"),
         ({"buttons": [{"title": "a", "payload": "/a"}] * 4}, "buttons"),
         ({"respuesta": "campo mal escrito"}, "respuesta"),
+        ({"variants": {"telegram": "hola"}}, "variants.telegram"),
+        ({"variants": {"whatsapp": "x" * 1001}}, "variants.whatsapp"),
+        ({"variants": "solo texto"}, "variants"),
+        ({"templates": {"suma": "Total: {total"}}, "templates.suma"),
     ],
 )
 def test_bad_article_is_an_error_naming_file_and_field(
