@@ -77,7 +77,10 @@ class Article:
     variants: Mapping[str, str] = dataclass_field(default_factory=dict)
 
     def answer_for(self, channel: Optional[str]) -> str:
-        """The channel's own version of the answer, or the common one."""
+        """The channel's own version of the answer, or the common one (WhatsApp through Twilio
+        takes the WhatsApp version)."""
+        if channel == "twilio" and "twilio" not in self.variants:
+            channel = "whatsapp"
         return self.variants.get(channel or "", self.answer)
 
     def render(self, template: str, **values: str) -> str:

@@ -155,5 +155,7 @@ def test_the_channel_s_own_version_of_an_answer_is_used(knowledge_dir: Path) -> 
     [message] = run(ActionAnswer(), t)
     assert message["text"] == expected["variants"]["whatsapp"].strip()
     assert message["text"].startswith("*Sacar tu RUC")
+    t.latest_message["metadata"] = {"channel": "twilio"}  # WhatsApp through Twilio
+    assert run(ActionAnswer(), t)[0]["text"] == expected["variants"]["whatsapp"].strip()
     t.latest_message["metadata"] = {"channel": "webchat"}
     assert run(ActionAnswer(), t)[0]["text"] == expected["answer"].strip()
