@@ -172,6 +172,7 @@ def main() -> int:
     parser.add_argument("--skip-pipelines", action="store_true")
     parser.add_argument("--padron-rows", type=int, default=15_000_000)
     parser.add_argument("--skip-padron", action="store_true")
+    parser.add_argument("--skip-webhooks", action="store_true")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -265,6 +266,12 @@ def main() -> int:
     finally:
         processes.stop([gateway, rasa, actions])
 
+    webhooks: dict[str, Any] | None = None
+    if not args.skip_webhooks:
+        print("[webhooks] Messenger: acknowledgement burst, end to end, CPU", flush=True)
+        subprocess.run([sys.executable, "-m", "bench.webhooks"], cwd=ROOT, check=True)
+        webhooks = json.loads((RESULTS / "webhooks.json").read_text(encoding="utf-8"))
+
     ours, direct, default = loads
     load_rows = [
         f"| {load.name} | {len(load.latencies_ms)} | {load.errors} | {load.throughput:.1f} | "
@@ -286,7 +293,8 @@ def main() -> int:
             ready_seconds,
             args,
         )
-        + render_issue3(confusions, search, padron),
+        + render_issue3(confusions, search, padron)
+        + render_webhooks(webhooks),
         encoding="utf-8",
     )
     print(
@@ -400,6 +408,39 @@ process (`bench/padron.py`, run by `make bench`).
 {targets}
 """
     )
+
+
+def render_webhooks(webhooks: dict[str, Any] | None) -> str:
+    if webhooks is None:
+        return "\n## Messenger webhooks\n\nNot run (`--skip-webhooks`).\n"
+    burst, e2e, cpu = webhooks["burst"], webhooks["end_to_end"], webhooks["cpu_ms_per_message"]
+    rows = [
+        (
+            f"acknowledgement under {burst['rate']} webhooks/s for {burst['seconds']:.0f} s "
+            f"({burst['n']} webhooks)",
+            f"p50 {burst['p50_ms']:.1f} ms, p99 {burst['p99_ms']:.1f} ms (target p99 ≤ 100 ms: "
+            f"{'yes' if burst['p99_ms'] <= 100 else 'no'}); all answered: "
+            f"{'yes' if burst['answered'] else 'no'}",
+        ),
+        (
+            f"end to end, {e2e['users']} conversations × 5 turns (webhook in → Send API call)",
+            f"p50 {e2e['p50_ms']:.0f} ms, p95 {e2e['p95_ms']:.0f} ms",
+        ),
+        (
+            "gateway CPU per message",
+            f"Messenger {cpu['messenger']:.1f} ms, web chat {cpu['webchat']:.1f} ms",
+        ),
+    ]
+    table = "\n".join(f"| {measure} | {result} |" for measure, result in rows)
+    return f"""
+## Messenger webhooks
+
+The real stack with Messenger on and a local fake of the Graph API (`bench/webhooks.py`).
+
+| measure | result |
+|---|---|
+{table}
+"""
 
 
 def render(

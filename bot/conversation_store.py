@@ -137,8 +137,11 @@ class ConversationStore(ABC):
         """Store bot messages sent outside a request (pushed later)."""
 
     @abstractmethod
-    async def pending(self, direction: str, channels: Sequence[str]) -> list[Pending]:
-        """Inbound messages still ``received`` or replies still ``pending``, oldest first."""
+    async def pending(
+        self, direction: str, channels: Sequence[str], conversation_id: int | None = None
+    ) -> list[Pending]:
+        """Inbound messages still ``received`` or replies still ``pending``, oldest first (of
+        one conversation when given)."""
 
     @abstractmethod
     async def update_outbound(self, message_id: int, status: str, **fields: Any) -> None:
@@ -396,17 +399,23 @@ class SqliteStore(ConversationStore):
     ) -> None:
         await self._call(lambda db: _insert_outbound(db, conversation_id, messages, status))
 
-    async def pending(self, direction: str, channels: Sequence[str]) -> list[Pending]:
+    async def pending(
+        self, direction: str, channels: Sequence[str], conversation_id: int | None = None
+    ) -> list[Pending]:
         status = "received" if direction == "in" else PENDING
         marks = ",".join("?" * len(channels))
+        only = "AND m.conversation_id = ? " if conversation_id is not None else ""
+        params = (status, direction, *channels) + (
+            (conversation_id,) if conversation_id is not None else ()
+        )
 
         def job(db: sqlite3.Connection) -> list[Pending]:
             rows = db.execute(
                 "SELECT m.id, m.conversation_id, c.channel, c.sender_id, m.text, m.payload, "
                 "m.attempts, m.created_at FROM messages m JOIN conversations c "
                 "ON c.id = m.conversation_id WHERE m.status = ? AND m.direction = ? "
-                f"AND c.channel IN ({marks}) ORDER BY m.id",
-                (status, direction, *channels),
+                f"AND c.channel IN ({marks}) {only}ORDER BY m.id",
+                params,
             ).fetchall()
             return [
                 Pending(i, c, ch, snd, t, json.loads(p) if p else None, a, _from_sqlite(at))
@@ -680,24 +689,29 @@ class SqlStore(ConversationStore):
         async with self._engine.begin() as db:
             await _sql_outbound(db, conversation_id, messages, status)
 
-    async def pending(self, direction: str, channels: Sequence[str]) -> list[Pending]:
+    async def pending(
+        self, direction: str, channels: Sequence[str], conversation_id: int | None = None
+    ) -> list[Pending]:
         if not channels:
             return []
         status = "received" if direction == "in" else PENDING
+        query = (
+            select(
+                Message.id, Message.conversation_id, Conversation.channel,
+                Conversation.sender_id, Message.text, Message.payload, Message.attempts,
+                Message.created_at,
+            )
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(
+                Message.status == status, Message.direction == direction,
+                Conversation.channel.in_(list(channels)),
+            )
+            .order_by(Message.id)
+        )  # fmt: skip
+        if conversation_id is not None:
+            query = query.where(Message.conversation_id == conversation_id)
         async with self._engine.connect() as db:
-            rows = await db.execute(
-                select(
-                    Message.id, Message.conversation_id, Conversation.channel,
-                    Conversation.sender_id, Message.text, Message.payload, Message.attempts,
-                    Message.created_at,
-                )
-                .join(Conversation, Conversation.id == Message.conversation_id)
-                .where(
-                    Message.status == status, Message.direction == direction,
-                    Conversation.channel.in_(list(channels)),
-                )
-                .order_by(Message.id)
-            )  # fmt: skip
+            rows = await db.execute(query)
             return [
                 Pending(i, c, ch, snd, t, p, a, _as_utc(at)) for i, c, ch, snd, t, p, a, at in rows
             ]

@@ -54,6 +54,7 @@ class Delivery:
         max_attempts: int = 6,
         retry_seconds: float = 2.0,
         clock: Callable[[], dt.datetime] = utcnow,
+        concurrency: int = 8,
     ) -> None:
         self._service = service
         self._store = store
@@ -65,6 +66,9 @@ class Delivery:
         #: The last job of each conversation: a new one waits for it (order per conversation).
         self._chains: dict[int, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Background jobs running at once: the webhooks' acknowledgements stay fast under a
+        #: burst (what waits is already stored).
+        self._slots = asyncio.Semaphore(concurrency)
 
     # --- in -----------------------------------------------------------------------------------
 
@@ -138,7 +142,8 @@ class Delivery:
                 with contextlib.suppress(Exception, asyncio.CancelledError):
                     await previous
             try:
-                await job()
+                async with self._slots:
+                    await job()
             except Exception:
                 logger.exception("delivery job failed for conversation %s", conversation_id)
 
@@ -170,10 +175,7 @@ class Delivery:
 
     async def _flush(self, channel: PlatformChannel, conversation_id: int) -> None:
         """Send the conversation's outbox in order; stop at a reply that must be retried."""
-        outbox = [
-            o for o in await self._store.pending("out", [channel.name])
-            if o.conversation_id == conversation_id
-        ]  # fmt: skip
+        outbox = await self._store.pending("out", [channel.name], conversation_id)
         for item in outbox:
             if not await self._send(channel, item):
                 return
