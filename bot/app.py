@@ -126,6 +126,8 @@ def _platform_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str,
             settings.whatsapp_phone_number_id,
             settings.whatsapp_access_token.get_secret_value(),
             settings.meta_app_secret.get_secret_value(),
+            settings.whatsapp_template,
+            settings.whatsapp_template_language,
         )
     if settings.twilio_enabled:
         assert settings.twilio_account_sid and settings.twilio_auth_token

@@ -69,6 +69,8 @@ class Delivery:
         #: Background jobs running at once: the webhooks' acknowledgements stay fast under a
         #: burst (what waits is already stored).
         self._slots = asyncio.Semaphore(concurrency)
+        #: When each conversation was last sent the platform's re-engagement template.
+        self._invited: dict[int, dt.datetime] = {}
 
     # --- in -----------------------------------------------------------------------------------
 
@@ -177,17 +179,23 @@ class Delivery:
         """Send the conversation's outbox in order; stop at a reply that must be retried."""
         outbox = await self._store.pending("out", [channel.name], conversation_id)
         for item in outbox:
+            last_in = await self._store.last_inbound_at(item.conversation_id)
+            now = self._clock()
+            if last_in is None or now - last_in > WINDOW:
+                reason = "outside the 24-hour window"
+                invited = self._invited.get(item.conversation_id)
+                if invited is None or now - invited > WINDOW:  # invite to write again, once
+                    self._invited[item.conversation_id] = now
+                    with contextlib.suppress(SendError):
+                        if await channel.reengage(item.sender_id):
+                            reason += "; re-engagement template sent"
+                await self._store.update_outbound(item.message_id, NOT_SENT, error=reason)
+                continue
             if not await self._send(channel, item):
                 return
 
     async def _send(self, channel: PlatformChannel, item: Pending) -> bool:
         """Send one reply; False when it is to be retried later (the rest must wait)."""
-        last_in = await self._store.last_inbound_at(item.conversation_id)
-        if last_in is None or self._clock() - last_in > WINDOW:
-            await self._store.update_outbound(
-                item.message_id, NOT_SENT, error="outside the 24-hour window"
-            )
-            return True
         message = {**(item.payload or {}), "text": item.text}
         attempts = item.attempts + 1
         try:

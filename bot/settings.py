@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     whatsapp_verify_token: SecretStr | None = None
     whatsapp_access_token: SecretStr | None = None
     whatsapp_phone_number_id: str | None = None
+    whatsapp_template: str | None = Field(
+        None, description="Pre-approved template sent when the 24-hour window has closed"
+    )
+    whatsapp_template_language: str = "es"
     graph_api_url: str = "https://graph.facebook.com/v21.0"
     # WhatsApp through Twilio. Off unless the three are set.
     twilio_account_sid: str | None = None

@@ -101,5 +101,10 @@ class PlatformChannel(Channel):
     async def send(self, recipient_id: str, message: BotMessage, within_window: bool) -> str:
         """Deliver one bot message; return the platform's id of it. Raise :class:`SendError`."""
 
+    async def reengage(self, recipient_id: str) -> str | None:
+        """Outside the platform's 24-hour window: send its pre-approved invitation to write
+        again, if the platform has one and it is configured; its id, or None."""
+        return None
+
     async def acknowledge(self, inbound: InboundMessage) -> None:
         """Tell the citizen their message was seen and is being answered (best effort)."""

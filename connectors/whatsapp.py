@@ -69,7 +69,11 @@ class WhatsAppChannel(PlatformChannel):
         phone_number_id: str,
         access_token: str,
         app_secret: str,
+        template: str | None = None,
+        template_language: str = "es",
     ) -> None:
+        self._template = template
+        self._template_language = template_language
         self._http = http
         self._url = f"{graph_api_url.rstrip('/')}/{phone_number_id}/messages"
         self._token = access_token
@@ -264,6 +268,16 @@ class WhatsAppChannel(PlatformChannel):
             ids = [m.get("id") for m in data.get("messages") or [] if isinstance(m, dict)]
             last_id = str(ids[-1]) if ids and ids[-1] else last_id
         return f"whatsapp:{last_id}" if last_id else ""
+
+    async def reengage(self, recipient_id: str) -> str | None:
+        if not self._template:
+            return None
+        data = await self._post({
+            "recipient_type": "individual", "to": recipient_id, "type": "template",
+            "template": {"name": self._template, "language": {"code": self._template_language}},
+        })  # fmt: skip
+        ids = [m.get("id") for m in data.get("messages") or [] if isinstance(m, dict)]
+        return f"whatsapp:{ids[-1]}" if ids and ids[-1] else ""
 
     async def acknowledge(self, inbound: InboundMessage) -> None:
         if inbound.platform_id:

@@ -343,3 +343,28 @@ async def test_twilio_errors(
         await delivery.idle()
     assert len(twilio_api.messages) == calls
     assert statuses(tmp_path / "gateway.db")[-1][1] == final
+
+
+async def test_whatsapp_outside_the_window_sends_the_configured_template_once(
+    store: ConversationStore, graph: FakeGraphApi, tmp_path: Path
+) -> None:
+    later = [dt.datetime.now(dt.UTC) + dt.timedelta(hours=30)]
+    async with httpx.AsyncClient() as http:
+        rasa_http = httpx.AsyncClient(transport=httpx.MockTransport(Engine()))
+        service = ConversationService(
+            store, RasaClient(rasa_http, "http://rasa.test", "t", 2.0), KNOWLEDGE, PushHub()
+        )
+        channel = WhatsAppChannel(http, graph.url, "PHONE1", "tok", "s", "seguimos_en_contacto")
+        delivery = Delivery(service, store, KNOWLEDGE, {"whatsapp": channel}, 4, 0.05,
+                            clock=lambda: later[0])  # fmt: skip
+        two = wa_webhook(wa_text("51999", "wamid.1", "uno"), wa_text("51999", "wamid.2", "dos"))
+        await delivery.accept(channel, two)
+        await delivery.idle()
+    sent = graph.whatsapp_messages()
+    assert [m["type"] for m in sent] == ["template"]  # one invitation, not one per reply
+    assert sent[0]["template"] == {"name": "seguimos_en_contacto", "language": {"code": "es"}}
+    rows = statuses(tmp_path / "gateway.db")
+    assert rows[-2:] == [
+        ("out", "not_sent", "outside the 24-hour window; re-engagement template sent"),
+        ("out", "not_sent", "outside the 24-hour window"),
+    ]
