@@ -31,7 +31,7 @@ from bot.tax_rules import TaxRulesStore, TaxYear
 
 _rules: Optional[TaxRulesStore] = None
 #: Words that place the business in the reduced-IGV group (restaurants, hotels, lodging).
-REDUCED_IGV_WORDS = ("restaurant", "hotel", "hospedaje", "alojamiento", "hostal", "pollería")
+REDUCED_IGV_WORDS = ("restaurant", "hotel", "hospedaje", "alojamiento", "hostal", "polleria")
 
 
 def tax_rules() -> TaxRulesStore:

@@ -22,7 +22,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.calculators import tax_rules
 from actions.knowledge_answers import knowledge, utter_article, utter_text
-from bot.amounts import soles
+from bot.amounts import fold, soles
 from bot.calculators import percent
 from bot.knowledge import Article
 from bot.regime_advisor import (
@@ -30,6 +30,7 @@ from bot.regime_advisor import (
     FIXED_ASSETS,
     GENERAL,
     NUEVO_RUS,
+    OWN_BUSINESS,
     PURCHASES,
     RER,
     RMT,
@@ -105,8 +106,9 @@ class ActionExtractData(Action):
             return []
         in_form = (tracker.active_loop or {}).get("name") == FORM
         requested = tracker.get_slot("requested_slot") if in_form else None
-        # An activity said in passing ("tengo un restaurante, ...") is remembered too.
-        found = extract_figures(text, requested, _year().activities, asking_advice=True)
+        # An activity said about one's own business ("tengo un restaurante, ...") is kept too.
+        describing = intent == ADVICE_INTENT or bool(OWN_BUSINESS.search(fold(text)))
+        found = extract_figures(text, requested, _year().activities, describing)
         if intent in NOT_FIGURES:  # "¿cuánto es el IGV de 580?": not the business's figures
             found = {slot: v for slot, v in found.items() if slot == ACTIVITY}
         regime = stated_regime(text)

@@ -88,7 +88,10 @@ def soles_to_uit(amount: Decimal, year: TaxYear) -> Decimal:
     return (amount / year.uit.value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-_YEAR = re.compile(r"\b(20\d\d)\b")
+#: A year said as such: "del 2025", "en 2024", "año 2026", "UIT 2025", or at the very end.
+_YEAR = re.compile(
+    r"\b(?:del?|en(?:\s+el)?|para(?:\s+el)?|ano|uits?)\s+(20\d\d)\b|\b(20\d\d)\s*[?.!]*\s*$"
+)
 #: "15 UIT", "15 uits", "1,700 u.i.t."
 _UIT_AMOUNT = re.compile(r"\buits?\b|\bu\.i\.t\b")
 
@@ -96,7 +99,7 @@ _UIT_AMOUNT = re.compile(r"\buits?\b|\bu\.i\.t\b")
 def mentioned_year(text: str, known: "set[int]") -> Optional[int]:
     """A year the text names (``2025``) among those with a rules file."""
     for match in _YEAR.finditer(fold(text)):
-        year = int(match.group(1))
+        year = int(match.group(1) or match.group(2))
         if year in known:
             return year
     return None

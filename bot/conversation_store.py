@@ -72,6 +72,7 @@ class Pending:
     payload: dict[str, Any] | None
     attempts: int
     created_at: dt.datetime
+    next_attempt_at: dt.datetime | None = None
 
 
 #: Outbound statuses of messages sent through a platform.
@@ -241,6 +242,7 @@ class SqliteStore(ConversationStore):
         self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
         self._ready = threading.Event()
         self._open_error: BaseException | None = None
+        self._stopping = False
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -252,7 +254,7 @@ class SqliteStore(ConversationStore):
         return store
 
     async def _call(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        if not self._thread.is_alive():
+        if self._stopping or not self._thread.is_alive():
             raise RuntimeError("the SQLite writer is not running")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
@@ -287,6 +289,19 @@ class SqliteStore(ConversationStore):
                     return
         finally:
             db.close()
+            # Whatever is still queued will never run: its callers must not wait forever.
+            leftover: list[Any] = []
+            while True:
+                try:
+                    item = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not _STOP:
+                    leftover.append(item)
+            error = RuntimeError("the SQLite writer stopped")
+            for _job, future, loop in leftover:
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_settle, [(future, None, error)])
 
     @staticmethod
     def _commit(db: sqlite3.Connection, jobs: list[Any]) -> None:
@@ -307,7 +322,8 @@ class SqliteStore(ConversationStore):
         except Exception as exc:  # the transaction itself failed: nothing in it was stored
             logger.error("SQLite commit failed: %s", type(exc).__name__)
             if db.in_transaction:
-                db.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
             outcomes = [(future, None, exc) for _job, future, _loop in jobs]
         by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
         for (_job, _future, loop), outcome in zip(jobs, outcomes, strict=True):
@@ -318,6 +334,7 @@ class SqliteStore(ConversationStore):
                 loop.call_soon_threadsafe(_settle, settled)
 
     async def close(self) -> None:
+        self._stopping = True
         if self._thread.is_alive():
             self._jobs.put(_STOP)
             await asyncio.to_thread(self._thread.join)
@@ -412,15 +429,18 @@ class SqliteStore(ConversationStore):
         def job(db: sqlite3.Connection) -> list[Pending]:
             rows = db.execute(
                 "SELECT m.id, m.conversation_id, c.channel, c.sender_id, m.text, m.payload, "
-                "m.attempts, m.created_at FROM messages m JOIN conversations c "
+                "m.attempts, m.created_at, m.next_attempt_at FROM messages m JOIN conversations c "
                 "ON c.id = m.conversation_id WHERE m.status = ? AND m.direction = ? "
                 f"AND c.channel IN ({marks}) {only}ORDER BY m.id",
                 params,
             ).fetchall()
             return [
-                Pending(i, c, ch, snd, t, json.loads(p) if p else None, a, _from_sqlite(at))
-                for i, c, ch, snd, t, p, a, at in rows
-            ]
+                Pending(
+                    i, c, ch, snd, t, json.loads(p) if p else None, a, _from_sqlite(at),
+                    _from_sqlite(nxt) if nxt else None,
+                )
+                for i, c, ch, snd, t, p, a, at, nxt in rows
+            ]  # fmt: skip
 
         return await self._call(job) if channels else []
 
@@ -668,6 +688,10 @@ class SqlStore(ConversationStore):
                     .returning(Message.id)
                 )  # fmt: skip
         except IntegrityError:
+            async with self._engine.connect() as db:
+                seen = await db.scalar(select(Message.id).where(Message.platform_id == platform_id))
+            if seen is None:
+                raise  # another constraint: not a redelivery
             return None  # seen before: a redelivery
         return None if message_id is None else int(message_id)
 
@@ -699,7 +723,7 @@ class SqlStore(ConversationStore):
             select(
                 Message.id, Message.conversation_id, Conversation.channel,
                 Conversation.sender_id, Message.text, Message.payload, Message.attempts,
-                Message.created_at,
+                Message.created_at, Message.next_attempt_at,
             )
             .join(Conversation, Conversation.id == Message.conversation_id)
             .where(
@@ -713,7 +737,8 @@ class SqlStore(ConversationStore):
         async with self._engine.connect() as db:
             rows = await db.execute(query)
             return [
-                Pending(i, c, ch, snd, t, p, a, _as_utc(at)) for i, c, ch, snd, t, p, a, at in rows
+                Pending(i, c, ch, snd, t, p, a, _as_utc(at), _as_utc(n) if n else None)
+                for i, c, ch, snd, t, p, a, at, n in rows
             ]
 
     async def update_outbound(self, message_id: int, status: str, **fields: Any) -> None:

@@ -8,7 +8,9 @@
    on temporary errors, marked ``failed`` with the reason on permanent ones, ``not_sent`` when
    the platform's 24-hour window has closed.
 4. ``resume`` at start-up picks up what was acknowledged but not answered, and what was
-   answered but not sent: after a restart each is handled exactly once.
+   answered but not sent: after a restart each is handled once. A crash between the platform
+   accepting a send and its recording here repeats that send (at-least-once), and a reply sent
+   in parts is retried from its first part.
 
 Delivery and read receipts are recorded against the outbound messages.
 """
@@ -69,8 +71,13 @@ class Delivery:
         #: Background jobs running at once: the webhooks' acknowledgements stay fast under a
         #: burst (what waits is already stored).
         self._slots = asyncio.Semaphore(concurrency)
-        #: When each conversation was last sent the platform's re-engagement template.
+        #: When each conversation was last sent the platform's re-engagement template (kept
+        #: while the gateway runs: after a restart it may be sent once more).
         self._invited: dict[int, dt.datetime] = {}
+        #: Conversations with a wake-up pending (a reply backing off).
+        self._waking: set[int] = set()
+        #: Failed attempts at answering a stored message (engine and store errors).
+        self._answer_attempts: dict[int, int] = {}
 
     # --- in -----------------------------------------------------------------------------------
 
@@ -141,8 +148,14 @@ class Delivery:
 
         async def run() -> None:
             if previous is not None:
-                with contextlib.suppress(Exception, asyncio.CancelledError):
+                try:
                     await previous
+                except asyncio.CancelledError:
+                    current = asyncio.current_task()
+                    if current is not None and current.cancelling():
+                        raise  # this job is cancelled too (shutdown), not just the previous
+                except Exception:
+                    pass  # the previous job's failure was logged; this one goes on
             try:
                 async with self._slots:
                     await job()
@@ -172,22 +185,40 @@ class Delivery:
         replies = None
         if inbound.unsupported:
             replies = [self._knowledge.current.require(UNSUPPORTED_ARTICLE).as_bot_message()]
-        await self._service.answer(conversation_id, message_id, inbound, PENDING, replies)
+        try:
+            await self._service.answer(conversation_id, message_id, inbound, PENDING, replies)
+        except Exception:
+            # The message stays "received" (nothing was recorded): try again later, and the
+            # conversation's next messages wait behind it so the order holds.
+            attempts = self._answer_attempts.get(message_id, 0) + 1
+            self._answer_attempts[message_id] = attempts
+            logger.exception("answering message %s failed (attempt %d)", message_id, attempts)
+            if attempts < self._max_attempts:
+                await asyncio.sleep(self._retry_seconds * 2 ** (attempts - 1))
+                await self._answer(channel, conversation_id, message_id, inbound)
+            return
+        self._answer_attempts.pop(message_id, None)
         await self._flush(channel, conversation_id)
 
     async def _flush(self, channel: PlatformChannel, conversation_id: int) -> None:
         """Send the conversation's outbox in order; stop at a reply that must be retried."""
         outbox = await self._store.pending("out", [channel.name], conversation_id)
         for item in outbox:
-            last_in = await self._store.last_inbound_at(item.conversation_id)
             now = self._clock()
+            if item.next_attempt_at is not None and item.next_attempt_at > now:
+                # Backing off: a wake-up sends it (and what follows it) when the time comes.
+                if conversation_id not in self._waking:
+                    wait = (item.next_attempt_at - now).total_seconds()
+                    self._later(wait, channel, conversation_id)
+                return
+            last_in = await self._store.last_inbound_at(item.conversation_id)
             if last_in is None or now - last_in > WINDOW:
                 reason = "outside the 24-hour window"
                 invited = self._invited.get(item.conversation_id)
                 if invited is None or now - invited > WINDOW:  # invite to write again, once
                     self._invited[item.conversation_id] = now
                     with contextlib.suppress(SendError):
-                        if await channel.reengage(item.sender_id):
+                        if await channel.reengage(item.sender_id) is not None:
                             reason += "; re-engagement template sent"
                 await self._store.update_outbound(item.message_id, NOT_SENT, error=reason)
                 continue
@@ -225,8 +256,16 @@ class Delivery:
         return True
 
     def _later(self, delay: float, channel: PlatformChannel, conversation_id: int) -> None:
+        """One wake-up per conversation flushes its outbox after ``delay`` seconds."""
+        if conversation_id in self._waking:
+            return
+        self._waking.add(conversation_id)
+
         async def wake() -> None:
-            await asyncio.sleep(delay)
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self._waking.discard(conversation_id)
             self._chain(conversation_id, functools.partial(self._flush, channel, conversation_id))
 
         task = asyncio.create_task(wake())

@@ -152,7 +152,8 @@ _CUES = {
     FIXED_ASSETS: re.compile(r"\b(activo\w*|maquina\w*|equipo\w*|mueble\w*|herramienta\w*)\b"),
 }
 _NONE = re.compile(
-    r"\b(nada|ninguno|ninguna|nadie|no\s+tengo|solo\s+yo|yo\s+solo|sola?\s+yo|cero)\b"
+    r"\b(nada|ninguno|ninguna|nadie|no\s+tengo(?!\s+(?:ni\s+)?idea)|solo\s+yo|yo\s+solo|"
+    r"sola?\s+yo|cero)\b"
 )
 #: Words that tell the activity when the citizen types it instead of pressing a button.
 ACTIVITY_WORDS = {
@@ -160,17 +161,27 @@ ACTIVITY_WORDS = {
         r"restaurant\w*|menu|polleria|cevicheria|chifa|cafeteria|hotel\w*|hosped\w*|hostal"
     ),
     "transporte": r"transport\w*|taxi|mototaxi|colectivo|combi|carga\s+pesada|camion\w*",
-    "profesional": r"abogad\w*|contador\w*|medic[oa]s?|ingenier[oa]s?|arquitect[oa]s?|profesional",
+    "profesional": (
+        r"soy\s+(?:un\s+|una\s+)?(?:abogad|contador|medic|ingenier|arquitect|odontolog|psicolog)"
+        r"\w*|profesional(?:es)?\s+(?:independiente|con\s+titulo)|ejerzo\s+mi\s+profesion"
+    ),
     "inmobiliaria": r"inmobiliari\w*|bienes\s+raices",
     "exportacion": r"export\w*",
     "construccion": r"construc\w*|obras?\s+civil\w*|contratista",
-    "produccion": r"fabric\w*|manufactur\w*|produc\w*|taller|panaderia|confeccion\w*",
+    "produccion": (
+        r"fabric\w*|manufactur\w*|produzco|producimos|produccion|taller|panaderia|confeccion\w*"
+    ),
     "servicios": r"servicio\w*|peluquer\w*|barberia|lavanderia|reparac\w*|delivery|spa|gimnasio",
     "comercio": (
         r"bodeg\w*|tienda|abarrotes|minimarket|comercio|vend\w*\s+(ropa|productos|zapatillas)"
     ),
 }
 _ACTIVITY_PATTERNS = [(a, re.compile(rf"\b({p})\b")) for a, p in ACTIVITY_WORDS.items()]
+#: Words that say the citizen is describing their own business ("tengo una bodega").
+OWN_BUSINESS = re.compile(
+    r"\b(tengo|mi\s+negocio|me\s+dedico|soy|trabajo\s+(?:como|de|en)|vendo|pongo|"
+    r"voy\s+a\s+(?:abrir|poner)|abrire|quiero\s+(?:abrir|poner))\b"
+)
 #: Characters around an amount in which a cue word counts for it.
 _CUE_BEFORE, _CUE_AFTER = 40, 25
 

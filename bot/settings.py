@@ -11,6 +11,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{ROOT / 'var' / 'gateway.db'}"
+#: Channel credentials held to the same standard as RASA_TOKEN in production.
+_CHANNEL_SECRETS = (
+    "meta_app_secret",
+    "messenger_verify_token",
+    "messenger_page_access_token",
+    "whatsapp_verify_token",
+    "whatsapp_access_token",
+    "twilio_auth_token",
+)
 _PLACEHOLDERS = {"", "changeme", "change-me", "secret", "token", "xxx", "test"}
 
 
@@ -114,6 +123,12 @@ class Settings(BaseSettings):
             raise ValueError("RASA_TOKEN must be a real secret (16+ characters) in production")
         if not token:
             raise ValueError("RASA_TOKEN must not be empty")
+        if self.environment == "production":
+            for name in _CHANNEL_SECRETS:
+                secret = getattr(self, name)
+                value = secret.get_secret_value() if secret is not None else None
+                if value is not None and (value.lower() in _PLACEHOLDERS or len(value) < 16):
+                    raise ValueError(f"{name.upper()} must be a real secret (16+ characters)")
         return self
 
 

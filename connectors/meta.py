@@ -18,7 +18,11 @@ SIGNATURE_HEADER = "x-hub-signature-256"
 
 
 def check_subscription(mode: str | None, token: str | None, expected: str) -> None:
-    if mode != "subscribe" or token is None or not hmac.compare_digest(token, expected):
+    if (
+        mode != "subscribe"
+        or token is None
+        or not hmac.compare_digest(token.encode(), expected.encode())
+    ):
         raise ChannelError(403, "verification_failed", "Verificación de webhook rechazada.")
 
 
@@ -30,6 +34,6 @@ def sign(body: bytes, app_secret: str) -> str:
 def check_signature(body: bytes, headers: Mapping[str, str], app_secret: str) -> None:
     received = headers.get(SIGNATURE_HEADER, "")
     if not received.startswith("sha256=") or not hmac.compare_digest(
-        received, sign(body, app_secret)
+        received.encode(), sign(body, app_secret).encode()
     ):
         raise ChannelError(403, "invalid_signature", "Firma del webhook inválida.")

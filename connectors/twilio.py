@@ -83,7 +83,7 @@ class TwilioChannel(PlatformChannel):
             params.setdefault(name, []).append(value)
         received = headers.get(SIGNATURE_HEADER, "")
         expected = signature(self._public_url or url, params, self._auth[1])
-        if not received or not hmac.compare_digest(received, expected):
+        if not received or not hmac.compare_digest(received.encode(), expected.encode()):
             raise ChannelError(403, "invalid_signature", "Firma del webhook inválida.")
 
     def parse(self, payload: Any) -> list[InboundMessage]:
@@ -103,7 +103,8 @@ class TwilioChannel(PlatformChannel):
             metadata[BUTTON_TITLE_KEY] = text
             text = str(payload["ButtonPayload"])
         else:
-            numbered = self._numbered.get(sender)
+            # Numbered options answer only the very next message.
+            numbered = self._numbered.pop(sender, None)
             chosen = _NUMBER.match(text)
             if numbered and chosen and 1 <= int(chosen.group(1)) <= len(numbered):
                 text = numbered[int(chosen.group(1)) - 1]

@@ -59,6 +59,33 @@ def _moment(seconds: Any) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
 
 
+#: Message types that need no answer (a reaction, a system notice).
+SILENT = {"reaction", "system", "ephemeral"}
+
+
+def _unique(buttons: Any) -> list[dict[str, Any]]:
+    """Buttons with distinct ids (the first of a repeated id is kept) and titles made distinct
+    after shortening ("Opción muy larga…" twice becomes "… 1", "… 2"): the Cloud API refuses
+    duplicates of either."""
+    kept: list[dict[str, Any]] = []
+    ids: set[str] = set()
+    for button in buttons:
+        key = button["payload"][:MAX_REPLY_ID]
+        if key not in ids:
+            ids.add(key)
+            kept.append(button)
+    return kept
+
+
+def _titles(buttons: list[dict[str, Any]], limit: int) -> list[str]:
+    titles = [shorten(str(b.get("title") or b["payload"]), limit) for b in buttons]
+    for i, title in enumerate(titles):
+        if titles.count(title) > 1:
+            suffix = f" {i + 1}"
+            titles[i] = shorten(str(buttons[i].get("title") or ""), limit - len(suffix)) + suffix
+    return titles
+
+
 class WhatsAppChannel(PlatformChannel):
     name = "whatsapp"
 
@@ -131,7 +158,8 @@ class WhatsAppChannel(PlatformChannel):
         metadata: dict[str, Any] = {PROFILE_NAME_KEY: profile} if profile else {}
         if kind == "text":
             body = str((message.get("text") or {}).get("body") or "")
-            numbered = self._numbered.get(sender)
+            # Numbered options answer only the very next message.
+            numbered = self._numbered.pop(sender, None)
             chosen = _NUMBER.match(body)
             if numbered and chosen and 1 <= int(chosen.group(1)) <= len(numbered):
                 body = numbered[int(chosen.group(1)) - 1]
@@ -155,6 +183,8 @@ class WhatsAppChannel(PlatformChannel):
                 if button.get("text"):
                     metadata[BUTTON_TITLE_KEY] = str(button["text"])
                 return InboundMessage(self.name, sender, str(text), metadata, platform_id)
+            return None
+        if kind in SILENT:
             return None
         return InboundMessage(
             self.name, sender, "", metadata, platform_id,
@@ -190,10 +220,10 @@ class WhatsAppChannel(PlatformChannel):
         rendered: list[dict[str, Any]] = []
         for message in messages:
             text = message.get("text") if isinstance(message.get("text"), str) else ""
-            buttons = [
+            buttons = _unique(
                 b for b in message.get("buttons") or []
                 if isinstance(b, dict) and isinstance(b.get("payload"), str)
-            ]  # fmt: skip
+            )  # fmt: skip
             if isinstance(message.get("image"), str):
                 rendered.append({"type": "image", "image": {"link": message["image"]}})
             if len(buttons) > MAX_LIST_ROWS:
@@ -212,20 +242,19 @@ class WhatsAppChannel(PlatformChannel):
             if not buttons or last is None:
                 continue
             if len(buttons) <= MAX_BUTTONS:
+                titles = _titles(buttons, MAX_BUTTON_TITLE)
                 action: dict[str, Any] = {"buttons": [
-                    {"type": "reply", "reply": {
-                        "id": b["payload"][:MAX_REPLY_ID],
-                        "title": shorten(str(b.get("title") or b["payload"]), MAX_BUTTON_TITLE),
-                    }} for b in buttons
+                    {"type": "reply", "reply": {"id": b["payload"][:MAX_REPLY_ID], "title": t}}
+                    for b, t in zip(buttons, titles, strict=True)
                 ]}  # fmt: skip
                 kind = "button"
             else:
+                titles = _titles(buttons, MAX_ROW_TITLE)
                 action = {"button": LIST_BUTTON, "sections": [{"title": "Opciones", "rows": [
-                    {"id": b["payload"][:MAX_REPLY_ID],
-                     "title": shorten(str(b.get("title") or b["payload"]), MAX_ROW_TITLE),
+                    {"id": b["payload"][:MAX_REPLY_ID], "title": t,
                      **({"description": shorten(str(b["title"]), MAX_ROW_DESCRIPTION)}
                         if len(str(b.get("title") or "")) > MAX_ROW_TITLE else {})}
-                    for b in buttons
+                    for b, t in zip(buttons, titles, strict=True)
                 ]}]}  # fmt: skip
                 kind = "list"
             rendered.append(

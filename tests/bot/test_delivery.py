@@ -368,3 +368,40 @@ async def test_whatsapp_outside_the_window_sends_the_configured_template_once(
         ("out", "not_sent", "outside the 24-hour window; re-engagement template sent"),
         ("out", "not_sent", "outside the 24-hour window"),
     ]
+
+
+async def test_a_message_stored_but_not_answered_is_answered_after_a_restart(
+    store: ConversationStore, graph: FakeGraphApi, tmp_path: Path
+) -> None:
+    async with httpx.AsyncClient() as http:
+        first = delivery_for(store, graph, Engine(), http)
+        # The gateway stored the message (the 200 went out) and stopped before answering.
+        conversation = await store.open_conversation("messenger", "7")
+        await store.accept_inbound(conversation, "hola", None, "messenger:m_lost")
+        engine = Engine()
+        second = delivery_for(store, graph, engine, http)
+        await second.resume()
+        await second.idle()
+        await first.close()
+    assert engine.seen == ["hola"]
+    assert [m["message"]["text"] for m in graph.messages()] == ["respuesta a hola"]
+
+
+async def test_a_reply_backing_off_is_not_resent_early_by_a_new_message(
+    store: ConversationStore, graph: FakeGraphApi, tmp_path: Path
+) -> None:
+    graph.fail_next(1, 500)
+    async with httpx.AsyncClient() as http:
+        delivery = delivery_for(store, graph, Engine(), http)
+        delivery._retry_seconds = 0.5  # the first retry waits about 0.25 to 0.75 s
+        channel = delivery.channels["messenger"]
+        await delivery.accept(channel, webhook(text("1", "m_1", "uno")))
+        while not graph.messages():
+            await asyncio.sleep(0.01)
+        await delivery.accept(channel, webhook(text("1", "m_2", "dos")))
+        await asyncio.sleep(0.15)
+        assert len(graph.messages()) == 1  # still backing off: nothing sent early
+        await delivery.idle()
+    assert [m["message"]["text"] for m in graph.messages()] == [
+        "respuesta a uno", "respuesta a uno", "respuesta a dos",
+    ]  # fmt: skip

@@ -36,3 +36,14 @@ def test_urls_must_be_http(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACTION_SERVER_URL", "localhost:5055")
     with pytest.raises(ValidationError, match="action_server_url"):
         Settings()
+
+
+@pytest.mark.parametrize("name", ["META_APP_SECRET", "MESSENGER_VERIFY_TOKEN", "TWILIO_AUTH_TOKEN"])
+def test_production_refuses_placeholder_channel_secrets(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("RASA_TOKEN", "a-long-enough-secret-token")
+    monkeypatch.setenv(name, "changeme")
+    with pytest.raises(ValidationError, match=f"{name} must be a real secret"):
+        Settings()

@@ -128,3 +128,11 @@ def test_many_buttons_or_a_long_text_become_quick_replies() -> None:
 def test_shorten() -> None:
     assert shorten("Corto", 20) == "Corto"
     assert shorten("Un título demasiado largo", 20) == "Un título demasiado…"
+
+
+def test_non_ascii_signatures_and_tokens_are_refused_not_crashed() -> None:
+    with pytest.raises(ChannelError) as refused:
+        check_signature(b"{}", {"x-hub-signature-256": "sha256=ñandú"}, SECRET)
+    assert refused.value.status == 403
+    with pytest.raises(ChannelError):
+        check_subscription("subscribe", "contraseña", "tok")

@@ -58,6 +58,11 @@ WEBHOOK = {
 }  # fmt: skip
 
 
+def envelope(*messages: dict[str, object]) -> dict[str, object]:
+    changes = [{"value": {"messages": list(messages)}}]
+    return {"object": "whatsapp_business_account", "entry": [{"id": "W", "changes": changes}]}
+
+
 def test_every_message_shape_in_timestamp_order() -> None:
     parsed = channel().parse(WEBHOOK)
     assert [(m.platform_id, m.text, m.unsupported) for m in parsed] == [
@@ -99,7 +104,7 @@ def test_up_to_three_buttons_are_reply_buttons() -> None:
     assert interactive["type"] == "button" and interactive["body"] == {"text": "¿Qué deseas?"}
     replies = [b["reply"] for b in interactive["action"]["buttons"]]
     assert [r["id"] for r in replies] == ["/op1", "/op2", "/op3"]  # unique ids
-    assert all(len(r["title"]) <= 20 for r in replies) and replies[0]["title"].endswith("…")
+    assert all(len(r["title"]) <= 20 for r in replies) and "…" in replies[0]["title"]
 
 
 def test_four_to_ten_options_are_a_list() -> None:
@@ -131,3 +136,31 @@ def test_long_texts_are_split_and_an_interactive_body_stays_short() -> None:
     assert all(len(t) <= 4096 for t in texts) and len(texts) == 2
     assert parts[-1]["type"] == "interactive"
     assert len(parts[-1]["interactive"]["body"]["text"]) <= 1024
+
+
+def test_numbered_options_answer_only_the_next_message() -> None:
+    wa = channel()
+    wa.render([{"text": "Elige:", "buttons": buttons(12)}], "51999")
+    first = envelope(msg("51999", "wamid.X", 1, "text", text={"body": "cuantos trabajadores"}))
+    assert wa.parse(first)[0].text == "cuantos trabajadores"
+    later = envelope(msg("51999", "wamid.Y", 2, "text", text={"body": "3"}))
+    assert wa.parse(later)[0].text == "3"  # a plain number later is just a number
+
+
+def test_duplicate_buttons_and_silent_messages() -> None:
+    twice = [{"title": "IGV", "payload": "/igv"}, {"title": "IGV", "payload": "/igv2"},
+             {"title": "UIT", "payload": "/igv"}]  # fmt: skip
+    [part] = channel().render([{"text": "Elige", "buttons": twice}], "51999")
+    replies = [b["reply"] for b in part["interactive"]["action"]["buttons"]]
+    assert [r["id"] for r in replies] == ["/igv", "/igv2"]  # a repeated id is dropped
+    assert len({r["title"] for r in replies}) == 2  # and the titles are told apart
+    reaction = envelope(msg("51999", "wamid.R", 1, "reaction", reaction={"emoji": "👍"}))
+    assert channel().parse(reaction) == []
+
+
+def test_titles_made_distinct_after_shortening() -> None:
+    [part] = channel().render(
+        [{"text": "Elige", "buttons": buttons(3, "Un título bastante largo")}], "51999"
+    )
+    titles = [b["reply"]["title"] for b in part["interactive"]["action"]["buttons"]]
+    assert len(set(titles)) == 3 and all(len(t) <= 20 for t in titles)
