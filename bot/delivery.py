@@ -44,6 +44,10 @@ logger = logging.getLogger(__name__)
 UNSUPPORTED_ARTICLE = "adjunto_no_soportado"
 #: The platforms' customer-service window: bot answers only within it.
 WINDOW = dt.timedelta(hours=24)
+#: How long after the citizen's last message a human agent may still write (Messenger).
+AGENT_WINDOW = dt.timedelta(days=7)
+#: Key in an outbound message's payload marking it as written by a human agent.
+AGENT_KEY = "agent"
 
 
 class Delivery:
@@ -212,7 +216,16 @@ class Delivery:
                     self._later(wait, channel, conversation_id)
                 return
             last_in = await self._store.last_inbound_at(item.conversation_id)
-            if last_in is None or now - last_in > WINDOW:
+            idle = now - last_in if last_in is not None else None
+            within = idle is not None and idle <= WINDOW
+            # A human agent may still answer for a while after the window (Messenger's
+            # HUMAN_AGENT tag, up to 7 days); the assistant may not.
+            agent = bool((item.payload or {}).get(AGENT_KEY))
+            if not within and agent and idle is not None and idle <= AGENT_WINDOW:
+                if not await self._send(channel, item, within_window=False):
+                    return
+                continue
+            if not within:
                 reason = "outside the 24-hour window"
                 invited = self._invited.get(item.conversation_id)
                 if invited is None or now - invited > WINDOW:  # invite to write again, once
@@ -225,12 +238,15 @@ class Delivery:
             if not await self._send(channel, item):
                 return
 
-    async def _send(self, channel: PlatformChannel, item: Pending) -> bool:
+    async def _send(
+        self, channel: PlatformChannel, item: Pending, within_window: bool = True
+    ) -> bool:
         """Send one reply; False when it is to be retried later (the rest must wait)."""
-        message = {**(item.payload or {}), "text": item.text}
+        message = {k: v for k, v in (item.payload or {}).items() if k != AGENT_KEY}
+        message["text"] = item.text
         attempts = item.attempts + 1
         try:
-            platform_id = await channel.send(item.sender_id, message, within_window=True)
+            platform_id = await channel.send(item.sender_id, message, within_window)
         except SendError as exc:
             if exc.retryable and attempts < self._max_attempts:
                 delay = self._retry_seconds * 2 ** (attempts - 1) * random.uniform(0.5, 1.5)

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.conversation_store import ConversationStore, open_store
+from bot.conversation_store import ConversationStore, Outbound, open_store
 from bot.conversations import ConversationService
 from bot.delivery import Delivery
 from bot.knowledge import KnowledgeStore
@@ -405,3 +405,31 @@ async def test_a_reply_backing_off_is_not_resent_early_by_a_new_message(
     assert [m["message"]["text"] for m in graph.messages()] == [
         "respuesta a uno", "respuesta a uno", "respuesta a dos",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("days", "sent"), [(3, True), (8, False)])
+async def test_a_human_agent_may_write_for_seven_days_with_the_human_agent_tag(
+    store: ConversationStore, graph: FakeGraphApi, tmp_path: Path, days: int, sent: bool
+) -> None:
+    clock = [dt.datetime.now(dt.UTC) + dt.timedelta(days=days)]
+    async with httpx.AsyncClient() as http:
+        delivery = delivery_for(store, graph, Engine(), http, clock)
+        conversation = await store.open_conversation("messenger", "9")
+        message_id = await store.accept_inbound(conversation, "hola", None, "messenger:m_old")
+        assert message_id is not None
+        await store.record_outcome(message_id, "answered", conversation, [])
+        reply = Outbound("Hola, soy Ana, asesora de SUNAT.", {"agent": True})
+        bot = Outbound("Respuesta automática", None)
+        await store.record_outbound(conversation, [reply, bot], status="pending")
+        await delivery.resume()
+        await delivery.idle()
+    messages = graph.messages()
+    rows = statuses(tmp_path / "gateway.db")
+    if sent:
+        [message] = messages
+        assert message["messaging_type"] == "MESSAGE_TAG" and message["tag"] == "HUMAN_AGENT"
+        assert message["message"] == {"text": "Hola, soy Ana, asesora de SUNAT."}  # no marker
+        assert [r[1] for r in rows[-2:]] == ["sent", "not_sent"]  # the bot may not
+    else:
+        assert messages == []
+        assert [r[1] for r in rows[-2:]] == ["not_sent", "not_sent"]
