@@ -139,7 +139,10 @@ class Delivery:
         outbox = await self._store.pending("out", names)
         for conversation_id, channel_name in {(o.conversation_id, o.channel) for o in outbox}:
             channel = self.channels[channel_name]
-            self._chain(conversation_id, functools.partial(self._flush, channel, conversation_id))
+            # A restart is a fresh start: one attempt now, then the backoff goes on.
+            self._chain(
+                conversation_id, functools.partial(self._flush, channel, conversation_id, True)
+            )
         if waiting or outbox:
             logger.info(
                 "resuming: %d messages to answer, %d replies to send", len(waiting), len(outbox)
@@ -204,12 +207,14 @@ class Delivery:
         self._answer_attempts.pop(message_id, None)
         await self._flush(channel, conversation_id)
 
-    async def _flush(self, channel: PlatformChannel, conversation_id: int) -> None:
+    async def _flush(
+        self, channel: PlatformChannel, conversation_id: int, now_anyway: bool = False
+    ) -> None:
         """Send the conversation's outbox in order; stop at a reply that must be retried."""
         outbox = await self._store.pending("out", [channel.name], conversation_id)
         for item in outbox:
             now = self._clock()
-            if item.next_attempt_at is not None and item.next_attempt_at > now:
+            if not now_anyway and item.next_attempt_at is not None and item.next_attempt_at > now:
                 # Backing off: a wake-up sends it (and what follows it) when the time comes.
                 if conversation_id not in self._waking:
                     wait = (item.next_attempt_at - now).total_seconds()

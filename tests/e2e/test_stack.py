@@ -139,6 +139,12 @@ def test_health_reports_every_component_up(base_url: str) -> None:
         "status": "ok",
         "components": {"rasa": "up", "action_server": "up", "database": "up"},
         "down": [],
+        "channels": {
+            "webchat": "on",
+            "messenger": "off (credentials missing)",
+            "whatsapp": "off (credentials missing)",
+            "twilio": "off (credentials missing)",
+        },
     }
 
 
