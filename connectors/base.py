@@ -8,16 +8,28 @@ deliver them (in the HTTP response, or pushed/sent later).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 #: A bot message in Rasa's REST-channel shape: ``text``, ``buttons`` [{title, payload}],
 #: ``image``, ``custom``.
 BotMessage = dict[str, Any]
 #: Metadata key set when a message is a pressed button's payload: the button's title.
 BUTTON_TITLE_KEY = "button_title"
+
+
+def text_and_buttons(message: BotMessage) -> tuple[str, list[dict[str, Any]]]:
+    """A bot message's text ("" if none) and its well-formed buttons (with a string payload):
+    what every channel renders, whatever the engine handed over."""
+    text = message.get("text")
+    buttons = [
+        b for b in message.get("buttons") or []
+        if isinstance(b, dict) and isinstance(b.get("payload"), str)
+    ]  # fmt: skip
+    return (text if isinstance(text, str) else ""), buttons
 
 
 @dataclass(frozen=True)
@@ -108,3 +120,39 @@ class PlatformChannel(Channel):
 
     async def acknowledge(self, inbound: InboundMessage) -> None:
         """Tell the citizen their message was seen and is being answered (best effort)."""
+
+
+ChannelType = TypeVar("ChannelType", bound=PlatformChannel)
+
+
+def enabled_channel(request: Any, channel_type: type[ChannelType], label: str) -> ChannelType:
+    """The app's channel of this type, or a 404 saying it is not configured."""
+    channel = request.app.state.delivery.channels.get(channel_type.name)
+    if not isinstance(channel, channel_type):
+        raise ChannelError(404, "channel_disabled", f"El canal {label} no está configurado.")
+    return channel
+
+
+class NumberedOptions:
+    """Buttons offered as a numbered list in the text; the number answers the very next
+    message of that citizen (kept in memory: a restart forgets an open list)."""
+
+    _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+
+    def __init__(self) -> None:
+        self._offered: dict[str, list[str]] = {}
+
+    def offer(self, recipient_id: str, text: str, buttons: list[dict[str, Any]]) -> str:
+        options = "\n".join(
+            f"{i}. {b.get('title') or b['payload']}" for i, b in enumerate(buttons, 1)
+        )
+        self._offered[recipient_id] = [b["payload"] for b in buttons]
+        return f"{text}\n\n{options}\n\nResponde con el número de tu opción.".strip()
+
+    def answer(self, sender_id: str, text: str) -> str:
+        """The chosen option's payload when ``text`` is its number, else ``text``."""
+        offered = self._offered.pop(sender_id, None)
+        chosen = self._NUMBER.match(text)
+        if offered and chosen and 1 <= int(chosen.group(1)) <= len(offered):
+            return offered[int(chosen.group(1)) - 1]
+        return text

@@ -11,14 +11,11 @@ replies (at most 13, titles at most 20 characters, shortened with "…").
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
 
 from connectors.base import (
     BUTTON_TITLE_KEY,
@@ -28,8 +25,9 @@ from connectors.base import (
     PlatformChannel,
     SendError,
     StatusUpdate,
+    text_and_buttons,
 )
-from connectors.meta import check_signature, check_subscription
+from connectors.meta import check_signature, post_graph, webhook_router
 
 MAX_TEXT = 2000
 MAX_TEMPLATE_TEXT = 640
@@ -173,11 +171,7 @@ class MessengerChannel(PlatformChannel):
         """Send API ``message`` objects, in order."""
         rendered: list[dict[str, Any]] = []
         for message in messages:
-            text = message.get("text") if isinstance(message.get("text"), str) else ""
-            buttons = [
-                b for b in message.get("buttons") or []
-                if isinstance(b, dict) and isinstance(b.get("payload"), str)
-            ]  # fmt: skip
+            text, buttons = text_and_buttons(message)
             pieces = split_text(text) if text else []
             if isinstance(message.get("image"), str):
                 rendered.append(
@@ -207,26 +201,12 @@ class MessengerChannel(PlatformChannel):
         return rendered
 
     async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            response = await self._http.post(
-                self._url, params={"access_token": self._page_token}, json=body, timeout=10
-            )
-        except httpx.HTTPError as exc:
-            raise SendError(f"Graph API unreachable: {type(exc).__name__}", True) from exc
-        try:
-            data = response.json()
-        except ValueError:
-            data = {}
-        if response.status_code == 200 and isinstance(data, dict) and "error" not in data:
-            return data
-        error = data.get("error") if isinstance(data, dict) else None
-        code = error.get("code") if isinstance(error, dict) else None
-        subcode = error.get("error_subcode") if isinstance(error, dict) else None
-        retryable = (
-            response.status_code >= 500 or response.status_code == 429 or (code in RETRYABLE_CODES)
-        )
-        reason = f"HTTP {response.status_code}, code {code}" + (f"/{subcode}" if subcode else "")
-        raise SendError(reason, retryable)
+        return await post_graph(
+            self._http, self._url, body, RETRYABLE_CODES,
+            # Code 10 / subcode 2018278: sent outside the allowed window.
+            lambda code, subcode: code == 10 and subcode == 2018278,
+            params={"access_token": self._page_token},
+        )  # fmt: skip
 
     async def send(self, recipient_id: str, message: BotMessage, within_window: bool) -> str:
         """Every part of one bot message; the id of the last part sent."""
@@ -249,41 +229,4 @@ class MessengerChannel(PlatformChannel):
                 return
 
 
-# --- the webhook ------------------------------------------------------------------------------
-
-router = APIRouter(tags=["messenger"])
-
-
-def _channel(request: Request) -> MessengerChannel:
-    channel = request.app.state.delivery.channels.get(MessengerChannel.name)
-    if not isinstance(channel, MessengerChannel):
-        raise ChannelError(404, "channel_disabled", "El canal Messenger no está configurado.")
-    return channel
-
-
-@router.get("/webhooks/messenger", response_class=PlainTextResponse)
-async def messenger_subscription(
-    request: Request,
-    mode: Annotated[str | None, Query(alias="hub.mode")] = None,
-    token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
-    challenge: Annotated[str, Query(alias="hub.challenge")] = "",
-) -> PlainTextResponse:
-    """Meta's subscription check: the challenge back, for our verify token only."""
-    _channel(request)
-    expected = request.app.state.settings.messenger_verify_token.get_secret_value()
-    check_subscription(mode, token, expected)
-    return PlainTextResponse(challenge)
-
-
-@router.post("/webhooks/messenger")
-async def messenger_webhook(request: Request) -> JSONResponse:
-    """Signed events from Meta: stored before the 200, answered in the background."""
-    channel = _channel(request)
-    body = await request.body()
-    channel.verify(body, request.headers, str(request.url))
-    try:
-        payload = json.loads(body)
-    except ValueError as exc:
-        raise ChannelError(400, "invalid_json", "El cuerpo no es JSON válido.") from exc
-    new, repeated = await request.app.state.delivery.accept(channel, payload)
-    return JSONResponse({"status": "ok", "accepted": new, "repeated": repeated})
+router = webhook_router(MessengerChannel, "Messenger", "messenger_verify_token")

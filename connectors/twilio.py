@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
@@ -29,8 +28,11 @@ from connectors.base import (
     BotMessage,
     ChannelError,
     InboundMessage,
+    NumberedOptions,
     PlatformChannel,
     SendError,
+    enabled_channel,
+    text_and_buttons,
 )
 from connectors.messenger import split_text
 
@@ -39,7 +41,6 @@ SIGNATURE_HEADER = "x-twilio-signature"
 #: Twilio error: the WhatsApp 24-hour session is closed (only templates may be sent).
 OUTSIDE_WINDOW = 63016
 PROFILE_NAME_KEY = "profile_name"
-_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -73,7 +74,7 @@ class TwilioChannel(PlatformChannel):
             whatsapp_from if whatsapp_from.startswith("whatsapp:") else f"whatsapp:{whatsapp_from}"
         )
         self._public_url = public_url
-        self._numbered: dict[str, list[str]] = {}
+        self._numbered = NumberedOptions()
 
     def verify(self, body: bytes, headers: Mapping[str, str], url: str) -> None:
         params: dict[str, list[str]] = {}
@@ -103,11 +104,7 @@ class TwilioChannel(PlatformChannel):
             metadata[BUTTON_TITLE_KEY] = text
             text = str(payload["ButtonPayload"])
         else:
-            # Numbered options answer only the very next message.
-            numbered = self._numbered.pop(sender, None)
-            chosen = _NUMBER.match(text)
-            if numbered and chosen and 1 <= int(chosen.group(1)) <= len(numbered):
-                text = numbered[int(chosen.group(1)) - 1]
+            text = self._numbered.answer(sender, text)
         if text.strip():
             return [InboundMessage(self.name, sender, text, metadata, platform_id)]
         try:
@@ -121,17 +118,9 @@ class TwilioChannel(PlatformChannel):
         """Bodies of Twilio messages, in order."""
         bodies: list[dict[str, Any]] = []
         for message in messages:
-            text = message.get("text") if isinstance(message.get("text"), str) else ""
-            buttons = [
-                b for b in message.get("buttons") or []
-                if isinstance(b, dict) and isinstance(b.get("payload"), str)
-            ]  # fmt: skip
+            text, buttons = text_and_buttons(message)
             if buttons:
-                options = "\n".join(
-                    f"{i}. {b.get('title') or b['payload']}" for i, b in enumerate(buttons, 1)
-                )
-                text = f"{text}\n\n{options}\n\nResponde con el número de tu opción.".strip()
-                self._numbered[recipient_id] = [b["payload"] for b in buttons]
+                text = self._numbered.offer(recipient_id, text, buttons)
             bodies += [{"Body": piece} for piece in split_text(text, MAX_BODY)] if text else []
             if isinstance(message.get("image"), str):
                 bodies.append({"MediaUrl": message["image"]})
@@ -167,9 +156,7 @@ router = APIRouter(tags=["twilio"])
 @router.post("/webhooks/twilio")
 async def twilio_webhook(request: Request) -> Response:
     """Twilio's signed form; the answer goes through the REST API, so the TwiML is empty."""
-    channel = request.app.state.delivery.channels.get(TwilioChannel.name)
-    if not isinstance(channel, TwilioChannel):
-        raise ChannelError(404, "channel_disabled", "El canal Twilio no está configurado.")
+    channel = enabled_channel(request, TwilioChannel, "Twilio")
     body = await request.body()
     channel.verify(body, request.headers, str(request.url))
     params = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))

@@ -14,26 +14,24 @@ answer. Incoming messages are marked as read.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
 
 from connectors.base import (
     BUTTON_TITLE_KEY,
     BotMessage,
     ChannelError,
     InboundMessage,
+    NumberedOptions,
     PlatformChannel,
     SendError,
     StatusUpdate,
+    text_and_buttons,
 )
 from connectors.messenger import shorten, split_text
-from connectors.meta import check_signature, check_subscription
+from connectors.meta import check_signature, post_graph, webhook_router
 
 MAX_TEXT = 4096
 MAX_INTERACTIVE_BODY = 1024
@@ -49,7 +47,6 @@ RETRY_LATER = {130429, 131056, 131048, 4, 80007}
 OUTSIDE_WINDOW = 131047
 UNSUPPORTED = {"image", "audio", "video", "document", "sticker", "location", "contacts"}
 PROFILE_NAME_KEY = "profile_name"
-_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
 def _moment(seconds: Any) -> dt.datetime:
@@ -63,7 +60,7 @@ def _moment(seconds: Any) -> dt.datetime:
 SILENT = {"reaction", "system", "ephemeral"}
 
 
-def _unique(buttons: Any) -> list[dict[str, Any]]:
+def _unique(buttons: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Buttons with distinct ids (the first of a repeated id is kept) and titles made distinct
     after shortening ("Opción muy larga…" twice becomes "… 1", "… 2"): the Cloud API refuses
     duplicates of either."""
@@ -105,8 +102,8 @@ class WhatsAppChannel(PlatformChannel):
         self._url = f"{graph_api_url.rstrip('/')}/{phone_number_id}/messages"
         self._token = access_token
         self._app_secret = app_secret
-        #: Options offered as a numbered text, by citizen: their number is the answer.
-        self._numbered: dict[str, list[str]] = {}
+        #: Options offered as a numbered text: their number is the answer.
+        self._numbered = NumberedOptions()
 
     # --- in -------------------------------------------------------------------------------
 
@@ -157,12 +154,7 @@ class WhatsAppChannel(PlatformChannel):
         platform_id = f"whatsapp:{message['id']}"
         metadata: dict[str, Any] = {PROFILE_NAME_KEY: profile} if profile else {}
         if kind == "text":
-            body = str((message.get("text") or {}).get("body") or "")
-            # Numbered options answer only the very next message.
-            numbered = self._numbered.pop(sender, None)
-            chosen = _NUMBER.match(body)
-            if numbered and chosen and 1 <= int(chosen.group(1)) <= len(numbered):
-                body = numbered[int(chosen.group(1)) - 1]
+            body = self._numbered.answer(sender, str((message.get("text") or {}).get("body") or ""))
             return (
                 InboundMessage(self.name, sender, body, metadata, platform_id)
                 if body.strip()
@@ -219,18 +211,12 @@ class WhatsAppChannel(PlatformChannel):
         """Cloud API message objects (without ``messaging_product`` and ``to``), in order."""
         rendered: list[dict[str, Any]] = []
         for message in messages:
-            text = message.get("text") if isinstance(message.get("text"), str) else ""
-            buttons = _unique(
-                b for b in message.get("buttons") or []
-                if isinstance(b, dict) and isinstance(b.get("payload"), str)
-            )  # fmt: skip
+            text, buttons = text_and_buttons(message)
+            buttons = _unique(buttons)
             if isinstance(message.get("image"), str):
                 rendered.append({"type": "image", "image": {"link": message["image"]}})
             if len(buttons) > MAX_LIST_ROWS:
-                options = "\n".join(f"{i}. {b.get('title') or b['payload']}"
-                                    for i, b in enumerate(buttons, 1))  # fmt: skip
-                text = f"{text}\n\n{options}\n\nResponde con el número de tu opción.".strip()
-                self._numbered[recipient_id] = [b["payload"] for b in buttons]
+                text = self._numbered.offer(recipient_id, text, buttons)
                 buttons = []
             pieces = split_text(text, MAX_TEXT) if text else []
             if buttons and (not pieces or len(pieces[-1]) > MAX_INTERACTIVE_BODY):
@@ -264,31 +250,11 @@ class WhatsAppChannel(PlatformChannel):
         return rendered
 
     async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            response = await self._http.post(
-                self._url,
-                headers={"Authorization": f"Bearer {self._token}"},
-                json={"messaging_product": "whatsapp", **body},
-                timeout=10,
-            )
-        except httpx.HTTPError as exc:
-            raise SendError(f"Cloud API unreachable: {type(exc).__name__}", True) from exc
-        try:
-            data = response.json()
-        except ValueError:
-            data = {}
-        if response.status_code == 200 and isinstance(data, dict) and "error" not in data:
-            return data
-        error = data.get("error") if isinstance(data, dict) else None
-        code = error.get("code") if isinstance(error, dict) else None
-        retryable = (
-            response.status_code >= 500 or response.status_code == 429 or (code in RETRY_LATER)
-        )
-        raise SendError(
-            f"HTTP {response.status_code}, code {code}",
-            retryable,
-            outside_window=code == OUTSIDE_WINDOW,
-        )
+        return await post_graph(
+            self._http, self._url, {"messaging_product": "whatsapp", **body}, RETRY_LATER,
+            lambda code, _subcode: code == OUTSIDE_WINDOW,
+            headers={"Authorization": f"Bearer {self._token}"},
+        )  # fmt: skip
 
     async def send(self, recipient_id: str, message: BotMessage, within_window: bool) -> str:
         last_id = ""
@@ -318,39 +284,4 @@ class WhatsAppChannel(PlatformChannel):
                 return
 
 
-# --- the webhook ------------------------------------------------------------------------------
-
-router = APIRouter(tags=["whatsapp"])
-
-
-def _channel(request: Request) -> WhatsAppChannel:
-    channel = request.app.state.delivery.channels.get(WhatsAppChannel.name)
-    if not isinstance(channel, WhatsAppChannel):
-        raise ChannelError(404, "channel_disabled", "El canal WhatsApp no está configurado.")
-    return channel
-
-
-@router.get("/webhooks/whatsapp", response_class=PlainTextResponse)
-async def whatsapp_subscription(
-    request: Request,
-    mode: Annotated[str | None, Query(alias="hub.mode")] = None,
-    token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
-    challenge: Annotated[str, Query(alias="hub.challenge")] = "",
-) -> PlainTextResponse:
-    _channel(request)
-    expected = request.app.state.settings.whatsapp_verify_token.get_secret_value()
-    check_subscription(mode, token, expected)
-    return PlainTextResponse(challenge)
-
-
-@router.post("/webhooks/whatsapp")
-async def whatsapp_webhook(request: Request) -> JSONResponse:
-    channel = _channel(request)
-    body = await request.body()
-    channel.verify(body, request.headers, str(request.url))
-    try:
-        payload = json.loads(body)
-    except ValueError as exc:
-        raise ChannelError(400, "invalid_json", "El cuerpo no es JSON válido.") from exc
-    new, repeated = await request.app.state.delivery.accept(channel, payload)
-    return JSONResponse({"status": "ok", "accepted": new, "repeated": repeated})
+router = webhook_router(WhatsAppChannel, "WhatsApp", "whatsapp_verify_token")
