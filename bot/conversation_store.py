@@ -107,17 +107,24 @@ class ConversationStore(ABC):
         """The conversation's row id, created on first contact (safe under concurrency)."""
 
     @abstractmethod
+    async def accept_inbound(
+        self,
+        conversation_id: int,
+        text: str,
+        payload: dict[str, Any] | None,
+        platform_id: str | None,
+    ) -> int | None:
+        """Store a message as ``received`` unless its platform id was seen before (a
+        redelivery: None). Committed when this returns: the platform may get its 200."""
+
     async def record_inbound(
         self, conversation_id: int, text: str, payload: dict[str, Any] | None
     ) -> int:
-        """Store a citizen's message as ``received``; return its id once committed."""
-
-    @abstractmethod
-    async def accept_inbound(
-        self, conversation_id: int, text: str, payload: dict[str, Any] | None, platform_id: str
-    ) -> int | None:
-        """Store a platform's message as ``received`` unless its id was seen before (a
-        redelivery: None). Committed when this returns: the platform may get its 200."""
+        """Store a message without a platform id (the web chat); return its id once
+        committed."""
+        message_id = await self.accept_inbound(conversation_id, text, payload, None)
+        assert message_id is not None  # without an id there is nothing to be a redelivery of
+        return message_id
 
     @abstractmethod
     async def record_outcome(
@@ -365,24 +372,12 @@ class SqliteStore(ConversationStore):
 
         return await self._call(job)
 
-    async def record_inbound(
-        self, conversation_id: int, text: str, payload: dict[str, Any] | None
-    ) -> int:
-        row = (conversation_id, text, _json(payload), _sqlite_time(utcnow()))
-
-        def job(db: sqlite3.Connection) -> int:
-            cursor = db.execute(
-                "INSERT INTO messages (conversation_id, direction, text, payload, status, "
-                "created_at) VALUES (?, 'in', ?, ?, 'received', ?)",
-                row,
-            )
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid
-
-        return await self._call(job)
-
     async def accept_inbound(
-        self, conversation_id: int, text: str, payload: dict[str, Any] | None, platform_id: str
+        self,
+        conversation_id: int,
+        text: str,
+        payload: dict[str, Any] | None,
+        platform_id: str | None,
     ) -> int | None:
         row = (conversation_id, text, _json(payload), _sqlite_time(utcnow()), platform_id)
 
@@ -658,23 +653,12 @@ class SqlStore(ConversationStore):
                     raise
         raise AssertionError("unreachable")
 
-    async def record_inbound(
-        self, conversation_id: int, text: str, payload: dict[str, Any] | None
-    ) -> int:
-        async with self._engine.begin() as db:
-            message_id = await db.scalar(
-                insert(Message)
-                .values(
-                    conversation_id=conversation_id, direction="in", text=text, payload=payload,
-                    status="received", created_at=utcnow(),
-                )
-                .returning(Message.id)
-            )  # fmt: skip
-        assert message_id is not None
-        return int(message_id)
-
     async def accept_inbound(
-        self, conversation_id: int, text: str, payload: dict[str, Any] | None, platform_id: str
+        self,
+        conversation_id: int,
+        text: str,
+        payload: dict[str, Any] | None,
+        platform_id: str | None,
     ) -> int | None:
         try:
             async with self._engine.begin() as db:
@@ -688,6 +672,8 @@ class SqlStore(ConversationStore):
                     .returning(Message.id)
                 )  # fmt: skip
         except IntegrityError:
+            if platform_id is None:
+                raise
             async with self._engine.connect() as db:
                 seen = await db.scalar(select(Message.id).where(Message.platform_id == platform_id))
             if seen is None:
