@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 from bot.processes import free_port
 from bot.settings import Settings
+from tests.fakes.graph_api import FakeGraphApi
+from tests.fakes.twilio_api import FakeTwilioApi
 
 #: Every gateway setting, and the engine settings that pass through the environment.
 SETTING_NAMES = (
@@ -48,3 +50,19 @@ def settings(tmp_path: Path) -> Settings:
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture()
+def graph() -> Iterator[FakeGraphApi]:
+    """A local fake of Meta's Graph API (Send API and WhatsApp Cloud API)."""
+    fake = FakeGraphApi().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture()
+def twilio_api() -> Iterator[FakeTwilioApi]:
+    """A local fake of Twilio's Messages REST API."""
+    fake = FakeTwilioApi().start()
+    yield fake
+    fake.stop()

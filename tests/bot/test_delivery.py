@@ -7,7 +7,7 @@ import asyncio
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -20,6 +20,7 @@ from bot.knowledge import KnowledgeStore
 from bot.push import PushHub
 from bot.rasa_client import RasaClient
 from bot.settings import ROOT
+from connectors.base import PlatformChannel
 from connectors.messenger import MessengerChannel
 from connectors.twilio import TwilioChannel
 from connectors.whatsapp import WhatsAppChannel
@@ -36,13 +37,6 @@ def webhook(*events: dict[str, object]) -> dict[str, object]:
 def text(sender: str, mid: str, body: str) -> dict[str, object]:
     return {"sender": {"id": sender}, "recipient": {"id": "PAGE"}, "timestamp": 1,
             "message": {"mid": mid, "text": body}}  # fmt: skip
-
-
-@pytest.fixture()
-def graph() -> Iterator[FakeGraphApi]:
-    fake = FakeGraphApi().start()
-    yield fake
-    fake.stop()
 
 
 class Engine:
@@ -64,20 +58,29 @@ async def store(tmp_path: Path) -> AsyncIterator[ConversationStore]:
     await store.close()
 
 
-def delivery_for(
-    store: ConversationStore, graph: FakeGraphApi, engine: Engine, http: httpx.AsyncClient,
+def delivery_with(
+    store: ConversationStore, channel: PlatformChannel, engine: Engine,
     clock: list[dt.datetime] | None = None,
 ) -> Delivery:  # fmt: skip
+    """A delivery for one channel, the engine's answers given by ``engine`` and, when given,
+    the time read from ``clock[0]``."""
     rasa_http = httpx.AsyncClient(transport=httpx.MockTransport(engine))
     service = ConversationService(
         store, RasaClient(rasa_http, "http://rasa.test", "t", 2.0), KNOWLEDGE, PushHub()
     )
-    channel = MessengerChannel(http, graph.url, "page-token", "secret")
     now = clock or []
     return Delivery(
-        service, store, KNOWLEDGE, {"messenger": channel}, max_attempts=4, retry_seconds=0.05,
+        service, store, KNOWLEDGE, {channel.name: channel}, max_attempts=4, retry_seconds=0.05,
         **({"clock": lambda: now[0]} if now else {}),
     )  # fmt: skip
+
+
+def delivery_for(
+    store: ConversationStore, graph: FakeGraphApi, engine: Engine, http: httpx.AsyncClient,
+    clock: list[dt.datetime] | None = None,
+) -> Delivery:  # fmt: skip
+    channel = MessengerChannel(http, graph.url, "page-token", "secret")
+    return delivery_with(store, channel, engine, clock)
 
 
 def statuses(db_path: Path) -> list[tuple[str, str, str | None]]:
@@ -237,12 +240,8 @@ def wa_text(sender: str, wamid: str, body: str, ts: int = 1) -> dict[str, object
 def whatsapp_delivery(
     store: ConversationStore, graph: FakeGraphApi, engine: Engine, http: httpx.AsyncClient
 ) -> Delivery:
-    rasa_http = httpx.AsyncClient(transport=httpx.MockTransport(engine))
-    service = ConversationService(
-        store, RasaClient(rasa_http, "http://rasa.test", "t", 2.0), KNOWLEDGE, PushHub()
-    )
     channel = WhatsAppChannel(http, graph.url, "PHONE1", "wa-token", "secret")
-    return Delivery(service, store, KNOWLEDGE, {"whatsapp": channel}, 4, 0.05)
+    return delivery_with(store, channel, engine)
 
 
 async def test_whatsapp_answers_are_sent_and_incoming_marked_read(
@@ -288,22 +287,11 @@ async def test_whatsapp_errors(
 # --- Twilio ------------------------------------------------------------------------------------
 
 
-@pytest.fixture()
-def twilio_api() -> Iterator[FakeTwilioApi]:
-    fake = FakeTwilioApi().start()
-    yield fake
-    fake.stop()
-
-
 def twilio_delivery(
     store: ConversationStore, api: FakeTwilioApi, engine: Engine, http: httpx.AsyncClient
 ) -> Delivery:
-    rasa_http = httpx.AsyncClient(transport=httpx.MockTransport(engine))
-    service = ConversationService(
-        store, RasaClient(rasa_http, "http://rasa.test", "t", 2.0), KNOWLEDGE, PushHub()
-    )
     channel = TwilioChannel(http, api.url, "AC1", "tw-token", "whatsapp:+14155238886")
-    return Delivery(service, store, KNOWLEDGE, {"twilio": channel}, 4, 0.05)
+    return delivery_with(store, channel, engine)
 
 
 def twilio_form(sid: str, body: str) -> dict[str, str]:
@@ -350,13 +338,8 @@ async def test_whatsapp_outside_the_window_sends_the_configured_template_once(
 ) -> None:
     later = [dt.datetime.now(dt.UTC) + dt.timedelta(hours=30)]
     async with httpx.AsyncClient() as http:
-        rasa_http = httpx.AsyncClient(transport=httpx.MockTransport(Engine()))
-        service = ConversationService(
-            store, RasaClient(rasa_http, "http://rasa.test", "t", 2.0), KNOWLEDGE, PushHub()
-        )
         channel = WhatsAppChannel(http, graph.url, "PHONE1", "tok", "s", "seguimos_en_contacto")
-        delivery = Delivery(service, store, KNOWLEDGE, {"whatsapp": channel}, 4, 0.05,
-                            clock=lambda: later[0])  # fmt: skip
+        delivery = delivery_with(store, channel, Engine(), later)
         two = wa_webhook(wa_text("51999", "wamid.1", "uno"), wa_text("51999", "wamid.2", "dos"))
         await delivery.accept(channel, two)
         await delivery.idle()

@@ -24,13 +24,6 @@ VERIFY = "unit-verify-token"
 
 
 @pytest.fixture()
-def graph() -> Iterator[FakeGraphApi]:
-    fake = FakeGraphApi().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture()
 def messenger(settings: Settings, graph: FakeGraphApi) -> Iterator[TestClient]:
     enabled = Settings(
         rasa_url=settings.rasa_url,

@@ -22,14 +22,7 @@ URL = "http://testserver/webhooks/twilio"
 
 
 @pytest.fixture()
-def api() -> Iterator[FakeTwilioApi]:
-    fake = FakeTwilioApi().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture()
-def twilio(settings: Settings, api: FakeTwilioApi) -> Iterator[TestClient]:
+def twilio(settings: Settings, twilio_api: FakeTwilioApi) -> Iterator[TestClient]:
     enabled = Settings(
         rasa_url=settings.rasa_url,
         action_server_url=settings.action_server_url,
@@ -39,7 +32,7 @@ def twilio(settings: Settings, api: FakeTwilioApi) -> Iterator[TestClient]:
         twilio_account_sid="AC1",
         twilio_auth_token=TOKEN,
         twilio_whatsapp_from="whatsapp:+14155238886",
-        twilio_api_url=api.url,
+        twilio_api_url=twilio_api.url,
     )
     with TestClient(create_app(enabled)) as client:
         yield client
@@ -53,27 +46,27 @@ def post(client: TestClient, form: dict[str, str], sig: str | None) -> object:
 
 
 def test_a_signed_form_is_answered_through_the_rest_api(
-    twilio: TestClient, api: FakeTwilioApi
+    twilio: TestClient, twilio_api: FakeTwilioApi
 ) -> None:
     response = post(twilio, FORM, signature(URL, FORM, TOKEN))
     assert response.status_code == 200  # type: ignore[attr-defined]
     assert response.headers["content-type"].startswith("text/xml")  # type: ignore[attr-defined]
     deadline = time.monotonic() + 10
-    while not api.messages and time.monotonic() < deadline:
+    while not twilio_api.messages and time.monotonic() < deadline:
         time.sleep(0.05)
-    [sent] = api.messages
+    [sent] = twilio_api.messages
     assert sent["To"] == "whatsapp:+51999" and "Estamos teniendo problemas" in sent["Body"]
 
 
 @pytest.mark.parametrize("sig", [None, "AAAA", signature(URL, {**FORM, "Body": "x"}, TOKEN)])
 def test_unsigned_or_tampered_forms_are_refused(
-    twilio: TestClient, api: FakeTwilioApi, sig: str | None
+    twilio: TestClient, twilio_api: FakeTwilioApi, sig: str | None
 ) -> None:
     response = post(twilio, FORM, sig)
     assert response.status_code == 403  # type: ignore[attr-defined]
     assert response.json()["error"] == "invalid_signature"  # type: ignore[attr-defined]
     time.sleep(0.2)
-    assert api.messages == []
+    assert twilio_api.messages == []
 
 
 def test_a_form_without_message_sid_is_a_400(twilio: TestClient) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -46,13 +45,6 @@ def shown_text(sent: dict[str, object]) -> str:
     if "text" in message:
         return str(message["text"])
     return str(message["attachment"]["payload"]["text"])
-
-
-@pytest.fixture()
-def graph() -> Iterator[FakeGraphApi]:
-    fake = FakeGraphApi().start()
-    yield fake
-    fake.stop()
 
 
 def messenger_stack(tmp_path: Path, graph: FakeGraphApi) -> Stack:

@@ -4,17 +4,15 @@ records every call and answers with what the test asks for (errors, delays)."""
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from bot.processes import free_port
+from tests.fakes.server import LocalServer
 
 
 @dataclass
@@ -25,16 +23,14 @@ class Call:
     at: float
 
 
-@dataclass
-class FakeGraphApi:
-    port: int = field(default_factory=free_port)
-    calls: list[Call] = field(default_factory=list)
-    #: Answers to give, in order, before falling back to success: (status, json body).
-    failures: deque[tuple[int, dict[str, Any]]] = field(default_factory=deque)
-    delay_seconds: float = 0.0
-    _server: uvicorn.Server | None = None
-    _thread: threading.Thread | None = None
-    _ids: int = 0
+class FakeGraphApi(LocalServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[Call] = []
+        #: Answers to give, in order, before falling back to success: (status, json body).
+        self.failures: deque[tuple[int, dict[str, Any]]] = deque()
+        self.delay_seconds = 0.0
+        self._ids = 0
 
     @property
     def url(self) -> str:
@@ -95,21 +91,3 @@ class FakeGraphApi:
             })  # fmt: skip
 
         return app
-
-    def start(self) -> FakeGraphApi:
-        config = uvicorn.Config(self._app(), host="127.0.0.1", port=self.port, log_level="error")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the fake Graph API did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=5)
