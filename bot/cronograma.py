@@ -20,6 +20,8 @@ from typing import Dict, List, Optional, Tuple
 
 import yaml
 
+from bot.watched_directory import WatchedDirectory
+
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "data" / "cronograma"
 #: The groups of last digits, in SUNAT's order, then the Buenos Contribuyentes.
 GROUPS = ("0", "1", "2-3", "4-5", "6-7", "8-9")
@@ -111,22 +113,30 @@ def load_year(path: Path) -> Year:
     return Year(data["year"], data["norm"], data["source"], periods)
 
 
-class Cronograma:
-    """Every loaded year (the directory is re-read when a file changes)."""
+YEAR_FILES = "[0-9][0-9][0-9][0-9].yml"
 
-    def __init__(self, directory: Optional[Path] = None) -> None:
-        self.directory = directory or Path(os.environ.get("CRONOGRAMA_DIR") or DEFAULT_DIR)
-        self._signature: Tuple[Tuple[str, float], ...] = ()
-        self._years: Dict[int, Year] = {}
+
+def load_years(directory: Path) -> Dict[int, Year]:
+    return {y.year: y for y in (load_year(p) for p in sorted(directory.glob(YEAR_FILES)))}
+
+
+class Cronograma(WatchedDirectory[Dict[int, Year]]):
+    """Every loaded year, re-read when a file changes (a broken edit keeps the last good
+    years and is logged)."""
+
+    def __init__(self, directory: Optional[Path] = None, check_every: float = 0.0) -> None:
+        super().__init__(
+            directory or Path(os.environ.get("CRONOGRAMA_DIR") or DEFAULT_DIR),
+            YEAR_FILES,
+            load_years,
+            (CronogramaError,),
+            "cronograma",
+            check_every,
+        )
 
     @property
     def years(self) -> Dict[int, Year]:
-        files = sorted(self.directory.glob("[0-9][0-9][0-9][0-9].yml"))
-        signature = tuple((p.name, p.stat().st_mtime) for p in files)
-        if signature != self._signature:
-            self._years = {y.year: y for y in (load_year(p) for p in files)}
-            self._signature = signature
-        return self._years
+        return self.current
 
     def next_due(
         self, group: str, today: dt.date

@@ -15,14 +15,14 @@ import contextlib
 import datetime as dt
 import logging
 import os
-import threading
-import time
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import yaml
+
+from bot.watched_directory import WatchedDirectory
 
 logger = logging.getLogger(__name__)
 
@@ -290,18 +290,7 @@ def load_knowledge(directory: Path, today: Optional[dt.date] = None) -> Knowledg
     return KnowledgeBase(articles)
 
 
-def _snapshot(directory: Path) -> Tuple[Tuple[str, int, int], ...]:
-    entries = []
-    for path in directory.glob("*.yml"):
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            continue
-        entries.append((path.name, stat.st_mtime_ns, stat.st_size))
-    return tuple(sorted(entries))
-
-
-class KnowledgeStore:
+class KnowledgeStore(WatchedDirectory[KnowledgeBase]):
     """The current knowledge base, reloaded when a file in the directory changes.
 
     Files are checked at most every ``check_every`` seconds. An edit that breaks validation is
@@ -309,39 +298,11 @@ class KnowledgeStore:
     """
 
     def __init__(self, directory: Path, check_every: float = 2.0) -> None:
-        self.directory = Path(directory)
-        self.check_every = check_every
-        self._lock = threading.Lock()
-        self._snapshot = _snapshot(self.directory)
-        self._current = load_knowledge(self.directory)
-        self._checked_at = time.monotonic()
+        super().__init__(
+            directory, "*.yml", load_knowledge, (KnowledgeError,), "knowledge base", check_every
+        )
 
     @classmethod
     def from_env(cls) -> KnowledgeStore:
         default = Path(__file__).resolve().parent.parent / "data" / "knowledge"
         return cls(Path(os.environ.get("KNOWLEDGE_DIR", str(default))))
-
-    @property
-    def current(self) -> KnowledgeBase:
-        now = time.monotonic()
-        if now - self._checked_at >= self.check_every:
-            with self._lock:
-                if now - self._checked_at >= self.check_every:
-                    self._checked_at = now
-                    self._reload_if_changed()
-        return self._current
-
-    def _reload_if_changed(self) -> None:
-        snapshot = _snapshot(self.directory)
-        if snapshot == self._snapshot:
-            return
-        # Remembered even when the files are invalid: they are not parsed (nor logged) again
-        # until they change.
-        self._snapshot = snapshot
-        try:
-            fresh = load_knowledge(self.directory)
-        except KnowledgeError as exc:
-            logger.error("knowledge base not reloaded, keeping the previous one: %s", exc)
-            return
-        self._current = fresh
-        logger.info("knowledge base reloaded: %d articles", len(fresh))

@@ -8,7 +8,6 @@ new year is a new file, not a code change. Shared by the gateway and the action 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,7 +16,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
-logger = logging.getLogger(__name__)
+from bot.watched_directory import WatchedDirectory
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "data" / "tax"
 
@@ -280,27 +279,16 @@ class TaxRules:
         return self.years[max(candidates)]
 
 
-class TaxRulesStore:
+class TaxRulesStore(WatchedDirectory[TaxRules]):
     """The rules directory, reloaded when a file is added or changed (a new year needs no
     restart). A broken edit keeps the last good rules and is logged."""
 
-    def __init__(self, directory: Optional[Path] = None) -> None:
-        self.directory = directory or Path(os.environ.get("TAX_RULES_DIR") or DEFAULT_DIR)
-        self._signature: Tuple[Tuple[str, float], ...] = ()
-        self._rules: Optional[TaxRules] = None
-
-    def _scan(self) -> Tuple[Tuple[str, float], ...]:
-        return tuple((p.name, p.stat().st_mtime) for p in sorted(self.directory.glob("[0-9]*.yml")))
-
-    @property
-    def current(self) -> TaxRules:
-        signature = self._scan()
-        if self._rules is None or signature != self._signature:
-            try:
-                self._rules = TaxRules.load(self.directory)
-            except TaxRulesError:
-                if self._rules is None:
-                    raise
-                logger.exception("tax rules not reloaded; keeping the last good ones")
-            self._signature = signature
-        return self._rules
+    def __init__(self, directory: Optional[Path] = None, check_every: float = 0.0) -> None:
+        super().__init__(
+            directory or Path(os.environ.get("TAX_RULES_DIR") or DEFAULT_DIR),
+            "[0-9]*.yml",
+            TaxRules.load,
+            (TaxRulesError,),
+            "tax rules",
+            check_every,
+        )

@@ -77,3 +77,13 @@ def test_load_command_writes_the_year(tmp_path: Path, monkeypatch: pytest.Monkey
         *GROUPS,
         "buenos_contribuyentes",
     }
+
+
+def test_a_broken_edit_keeps_the_years_already_loaded(tmp_path: Path) -> None:
+    directory = tmp_path / "cronograma"
+    directory.mkdir()
+    text = year_from_csv(_csv(tmp_path / "c.csv"), 2026, "RS", "https://x.gob.pe")
+    (directory / "2026.yml").write_text(text, encoding="utf-8")
+    calendar = Cronograma(directory)
+    (directory / "2026.yml").write_text("year: 2026\nperiods: {}\n", encoding="utf-8")
+    assert len(calendar.years[2026].periods) == 12
