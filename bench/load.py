@@ -58,6 +58,12 @@ CONVERSATIONS = [
 ]  # fmt: skip
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The value below which a share ``q`` of ``values`` falls (NaN for none)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
+
+
 @dataclass
 class Load:
     name: str
@@ -71,8 +77,7 @@ class Load:
         return len(self.latencies_ms) / self.seconds
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+        return percentile(self.latencies_ms, q)
 
 
 Send = Callable[[httpx.AsyncClient, str, str], Awaitable[bool]]

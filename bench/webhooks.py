@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from bench.load import percentile
 from bot import processes
 from bot.settings import ROOT, Settings
 from bot.training import model_path, train
@@ -39,11 +40,6 @@ TURNS = ["hola", "como saco mi ruc", "cuanto cuesta sacar el ruc", "que es la cl
 def _cpu(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
 
 
 def _webhook(sender: str, mid: str, text: str) -> bytes:
@@ -167,10 +163,10 @@ def main() -> int:
     results: dict[str, Any] = {
         "command": "python -m bench.webhooks " + " ".join(sys.argv[1:]),
         "burst": {"rate": args.rate, "seconds": args.seconds, "n": len(acks),
-                  "p50_ms": _pct(acks, 0.5), "p99_ms": _pct(acks, 0.99),
+                  "p50_ms": percentile(acks, 0.5), "p99_ms": percentile(acks, 0.99),
                   "answered": len(graph.messages()) >= expected},
-        "end_to_end": {"users": args.users, "n": len(e2e), "p50_ms": _pct(e2e, 0.5),
-                       "p95_ms": _pct(e2e, 0.95)},
+        "end_to_end": {"users": args.users, "n": len(e2e), "p50_ms": percentile(e2e, 0.5),
+                       "p95_ms": percentile(e2e, 0.95)},
         "cpu_ms_per_message": {"messenger": messenger_cpu, "webchat": web_cpu},
     }  # fmt: skip
     (RESULTS / "webhooks.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
