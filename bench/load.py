@@ -33,7 +33,7 @@ from bot import processes
 from bot.cli import HELDOUT, evaluate_nlu
 from bot.engine_env import engine_bin, engine_environ
 from bot.knowledge import load_knowledge
-from bot.processes import free_port
+from bot.processes import free_ports
 from bot.settings import ROOT, Settings
 from bot.training import train
 
@@ -214,10 +214,11 @@ def main() -> int:
         )  # fmt: skip
         padron = json.loads((RESULTS / "padron.json").read_text(encoding="utf-8"))
 
+    gateway_port, rasa_port, actions_port = free_ports(3)
     settings = Settings(
-        gateway_port=free_port(),
-        rasa_url=f"http://127.0.0.1:{free_port()}",
-        action_server_url=f"http://127.0.0.1:{free_port()}",
+        gateway_port=gateway_port,
+        rasa_url=f"http://127.0.0.1:{rasa_port}",
+        action_server_url=f"http://127.0.0.1:{actions_port}",
         rasa_token=uuid.uuid4().hex + uuid.uuid4().hex,
         database_url=f"sqlite+aiosqlite:///{RESULTS / 'bench-gateway.db'}",
         log_level="WARNING",

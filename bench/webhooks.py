@@ -118,11 +118,12 @@ def main() -> int:
     model = model_path() if model_path().exists() else train()
     graph = FakeGraphApi().start()
     workdir = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
+    gateway_port, rasa_port, actions_port = processes.free_ports(3)
     settings = Settings(
         _env_file=None,
-        gateway_port=processes.free_port(),
-        rasa_url=f"http://127.0.0.1:{processes.free_port()}",
-        action_server_url=f"http://127.0.0.1:{processes.free_port()}",
+        gateway_port=gateway_port,
+        rasa_url=f"http://127.0.0.1:{rasa_port}",
+        action_server_url=f"http://127.0.0.1:{actions_port}",
         rasa_token=uuid.uuid4().hex * 2,
         database_url=f"sqlite+aiosqlite:///{workdir / 'gateway.db'}",
         log_level="WARNING",

@@ -86,11 +86,20 @@ def gateway_process_environ(settings: Settings) -> dict[str, str]:
     return env
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct loopback ports nothing listens on now (tests and the benchmark run
+    on such ports). All are held open while choosing, so the system cannot hand one out twice."""
+    with contextlib.ExitStack() as held:
+        ports = []
+        for _ in range(count):
+            sock = held.enter_context(socket.socket())
+            sock.bind(("127.0.0.1", 0))
+            ports.append(int(sock.getsockname()[1]))
+        return ports
+
+
 def free_port() -> int:
-    """A loopback port nothing listens on now (tests and the benchmark run on such ports)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def spawn(name: str, command: list[str], env: dict[str, str], log: Path | None = None) -> Child:

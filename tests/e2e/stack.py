@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from bot import processes
-from bot.processes import Child, free_port
+from bot.processes import Child, free_ports
 from bot.settings import ROOT, Settings
 from bot.training import model_path
 
@@ -30,10 +30,11 @@ class Stack:
 
     @classmethod
     def on_free_ports(cls, workdir: Path, **overrides: Any) -> Stack:
+        gateway, rasa, actions = free_ports(3)
         values: dict[str, Any] = {
-            "gateway_port": free_port(),
-            "rasa_url": f"http://127.0.0.1:{free_port()}",
-            "action_server_url": f"http://127.0.0.1:{free_port()}",
+            "gateway_port": gateway,
+            "rasa_url": f"http://127.0.0.1:{rasa}",
+            "action_server_url": f"http://127.0.0.1:{actions}",
             "rasa_token": TOKEN,
             "database_url": f"sqlite+aiosqlite:///{workdir / 'gateway.db'}",
             "log_level": "WARNING",
