@@ -1,8 +1,9 @@
 """The regime advisor: a Rasa form that asks for the business's figures, and its answer.
 
-- ``action_extraer_datos`` runs after every message (custom slot mapping) and keeps what the
-  citizen said about their business, so a figure given early ("vendo 3000 al mes, ¿qué régimen
-  me conviene?") is never asked again and a correction ("no, vendo 9000") replaces it.
+- What the citizen says about their business is found in the NLU pipeline
+  (``bot/engine/business_facts.py``) and fills the slots through domain.yml's mappings, so a
+  figure given early ("vendo 3000 al mes, ¿qué régimen me conviene?") is never asked again and a
+  correction ("no, vendo 9000") replaces it.
 - ``validate_asesor_regimen_form`` decides what is still to ask (fixed assets and workers only
   when they can change the answer) and checks the values.
 - ``action_ask_<slot>`` ask, ``action_recomendar_regimen`` answers, all worded by the
@@ -16,13 +17,13 @@ from decimal import Decimal
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.calculators import tax_rules
 from actions.knowledge_answers import knowledge, utter_article, utter_text
-from bot.amounts import fold, soles
+from bot.amounts import soles
 from bot.calculators import percent
 from bot.knowledge import Article
 from bot.regime_advisor import (
@@ -30,30 +31,23 @@ from bot.regime_advisor import (
     FIXED_ASSETS,
     GENERAL,
     NUEVO_RUS,
-    OWN_BUSINESS,
     PURCHASES,
     RER,
     RMT,
     SALES,
     WORKERS,
     Figures,
-    extract_figures,
     questions_left,
     recommend,
     stated_regime,
 )
-from bot.ruc import find_ruc, is_valid_ruc
 from bot.tax_rules import TaxYear
 
 FORM = "asesor_regimen_form"
-#: The citizen's RUC, remembered for the rest of the conversation (calendar, lookups).
-RUC_SLOT = "ruc"
 #: The regime the citizen says they are in ("estoy en el RER").
 REGIME_SLOT = "regimen"
 ARTICLE = "asesor_regimen"
 ADVICE_INTENT = "asesor_regimen"
-#: Intents whose amounts are not the business's figures ("¿cuánto es el IGV de 580?").
-NOT_FIGURES = ("calcular_igv", "convertir_uit")
 MAX_AMOUNT = Decimal("1e9")
 MAX_WORKERS = 100_000
 
@@ -90,41 +84,6 @@ def figures_of(tracker: Tracker) -> Figures:
     )
 
 
-class ActionExtractData(Action):
-    """Custom slot mapping: the business's figures and the RUC in whatever the citizen
-    writes."""
-
-    def name(self) -> Text:
-        return "action_extraer_datos"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        text = str(tracker.latest_message.get("text") or "")
-        if text.startswith("/"):  # a button's payload: its entities fill the slots
-            return []
-        in_form = (tracker.active_loop or {}).get("name") == FORM
-        requested = tracker.get_slot("requested_slot") if in_form else None
-        # An activity said about one's own business ("tengo un restaurante, ...") is kept too.
-        describing = intent == ADVICE_INTENT or bool(OWN_BUSINESS.search(fold(text)))
-        found = extract_figures(text, requested, _year().activities, describing)
-        if intent in NOT_FIGURES:  # "¿cuánto es el IGV de 580?": not the business's figures
-            found = {slot: v for slot, v in found.items() if slot == ACTIVITY}
-        regime = stated_regime(text)
-        if regime is not None:
-            found[REGIME_SLOT] = regime
-        events: List[EventType] = [
-            SlotSet(slot, float(value) if isinstance(value, Decimal) else value)
-            for slot, value in found.items()
-            if tracker.get_slot(slot) != (float(value) if isinstance(value, Decimal) else value)
-        ]
-        ruc = find_ruc(text)
-        if ruc is not None and is_valid_ruc(ruc) and ruc != tracker.get_slot(RUC_SLOT):
-            events.append(SlotSet(RUC_SLOT, ruc))
-        return events
-
-
 class ValidateAdvisorForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_asesor_regimen_form"
@@ -145,15 +104,21 @@ class ValidateAdvisorForm(FormValidationAction):
         if amount is None or amount < 0 or amount > MAX_AMOUNT:
             utter_text(dispatcher, _article().render("no_entendi"), _article(), buttons=False)
             return {slot: None}
-        self._acknowledge_correction(slot, soles(amount), dispatcher, tracker)
+        self._acknowledge_correction(slot, float(amount), soles(amount), dispatcher, tracker)
         return {slot: float(amount)}
 
     def _acknowledge_correction(
-        self, slot: str, shown: str, dispatcher: CollectingDispatcher, tracker: Tracker
+        self,
+        slot: str,
+        value: Any,
+        shown: str,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
     ) -> None:
         """Say so when the citizen changed an answer they had given before."""
         asked = tracker.get_slot("requested_slot")
-        if asked != slot and self._previous(tracker, slot) is not None:
+        previous = self._previous(tracker, slot)
+        if asked != slot and previous is not None and previous != value:
             article = _article()
             dato = article.render(f"dato_{slot}", valor=shown)
             utter_text(dispatcher, article.render("anotado", dato=dato), article, buttons=False)
@@ -191,7 +156,9 @@ class ValidateAdvisorForm(FormValidationAction):
         if workers is None or workers < 0 or workers > MAX_WORKERS or workers != int(workers):
             utter_text(dispatcher, _article().render("no_entendi"), _article(), buttons=False)
             return {WORKERS: None}
-        self._acknowledge_correction(WORKERS, str(int(workers)), dispatcher, tracker)
+        self._acknowledge_correction(
+            WORKERS, float(workers), str(int(workers)), dispatcher, tracker
+        )
         return {WORKERS: float(workers)}
 
     async def validate_actividad(
@@ -201,7 +168,8 @@ class ValidateAdvisorForm(FormValidationAction):
         if value not in activities:
             utter_text(dispatcher, _article().render("no_entendi"), _article(), buttons=False)
             return {ACTIVITY: None}
-        self._acknowledge_correction(ACTIVITY, activities[value].lower(), dispatcher, tracker)
+        label = activities[value].lower()
+        self._acknowledge_correction(ACTIVITY, value, label, dispatcher, tracker)
         return {ACTIVITY: value}
 
 

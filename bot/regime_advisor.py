@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from bot.amounts import find_amounts, fold
 from bot.calculators import money
-from bot.ruc import is_valid_ruc
+from bot.ruc import find_valid_ruc, ruc_spans
 from bot.tax_rules import RusCategory, TaxYear
 
 NUEVO_RUS, RER, RMT, GENERAL = "nuevo_rus", "rer", "rmt", "general"
@@ -186,53 +186,99 @@ OWN_BUSINESS = re.compile(
 _CUE_BEFORE, _CUE_AFTER = 40, 25
 
 
-def _activity_in(folded: str, labels: Dict[str, str]) -> Optional[str]:
-    for activity, label in labels.items():
-        if folded.strip() in (activity, fold(label)):
-            return activity
+#: What the NLU pipeline tells the dialogue about the business (``bot/engine/business_facts.py``
+#: emits these as entities; the slot mappings in domain.yml decide which slot each one fills).
+#: An amount next to a cue word carries the slot as its role ("vendo 7 mil"); a bare amount has
+#: no role and answers the question the form asked.
+AMOUNT = "monto"
+#: "nada", "solo yo": zero, for the question asked.
+NOTHING = "ninguno"
+#: An activity; without a role when the citizen describes their own business ("tengo una
+#: bodega"), with the role ``mencion`` when it is only mentioned.
+ACTIVITY_ENTITY = "actividad"
+MENTIONED = "mencion"
+RUC_ENTITY = "ruc"
+#: The regime the citizen says they are in.
+REGIME_ENTITY = "regimen"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing the citizen said about their business, found in ``text[start:end]``."""
+
+    entity: str
+    value: Any
+    start: int
+    end: int
+    role: Optional[str] = None
+
+
+def _activity_in(folded: str) -> Optional[Tuple[str, int, int]]:
+    """The activity named ("comercio") or told by the first word that tells one ("una
+    bodega"), with where it was said."""
+    stripped = folded.strip()
+    if stripped in ACTIVITY_WORDS:
+        start = folded.index(stripped)
+        return stripped, start, start + len(stripped)
     for activity, pattern in _ACTIVITY_PATTERNS:
-        if activity in labels and pattern.search(folded):
-            return activity
+        match = pattern.search(folded)
+        if match is not None:
+            return activity, match.start(), match.end()
     return None
 
 
-def extract_figures(
-    text: str, requested: Optional[str], labels: Dict[str, str], asking_advice: bool
-) -> Dict[str, Any]:
-    """The advisor's figures in a message: amounts go to the nearest cue word ("vendo 7 mil y
-    compro 3 mil"); a bare amount answers the question asked; "nada"/"solo yo" is zero."""
+def _cue_for(folded: str, start: int, end: int) -> Optional[str]:
+    """The slot whose cue word is nearest to the amount at ``start:end`` (before it counts
+    more than after it), or None when no cue word is near."""
+    slot = None
+    best = None
+    for candidate, cue in _CUES.items():
+        for match in cue.finditer(folded):
+            before = start - match.end()
+            after = match.start() - end
+            distance = (
+                before if 0 <= before <= _CUE_BEFORE else
+                after + _CUE_BEFORE if 0 <= after <= _CUE_AFTER else None
+            )  # fmt: skip
+            if distance is not None and (best is None or distance < best):
+                slot, best = candidate, distance
+    return slot
+
+
+def business_facts(text: str) -> List[Fact]:
+    """Amounts tied to the nearest cue word ("vendo 7 mil y compro 3 mil"), bare amounts,
+    "nada"/"solo yo", the activity, a valid RUC and the regime the citizen is in. One fact per
+    entity and role: the first one said."""
     folded = fold(text)
-    found: Dict[str, Any] = {}
+    facts: List[Fact] = []
+    seen: set[Tuple[str, Optional[str]]] = set()
+
+    def add(fact: Fact) -> None:
+        if (fact.entity, fact.role) not in seen:
+            seen.add((fact.entity, fact.role))
+            facts.append(fact)
+
+    rucs = ruc_spans(text)
     for amount in find_amounts(text):
-        if is_valid_ruc(str(amount.value)):
-            continue  # a RUC, not an amount
-        slot = None
-        best = None
-        for candidate, cue in _CUES.items():
-            for match in cue.finditer(folded):
-                before = amount.start - match.end()
-                after = match.start() - amount.end
-                distance = (
-                    before if 0 <= before <= _CUE_BEFORE else
-                    after + _CUE_BEFORE if 0 <= after <= _CUE_AFTER else None
-                )  # fmt: skip
-                if distance is not None and (best is None or distance < best):
-                    slot, best = candidate, distance
-        if slot is None and requested in (SALES, PURCHASES, FIXED_ASSETS, WORKERS):
-            slot = requested
-        if slot is not None and slot not in found:
-            found[slot] = int(amount.value) if slot == WORKERS else amount.value
-    if (
-        requested in (PURCHASES, FIXED_ASSETS, WORKERS)
-        and requested not in found
-        and _NONE.search(folded)
-    ):
-        found[requested] = 0 if requested == WORKERS else Decimal(0)
-    if requested == ACTIVITY or asking_advice:
-        activity = _activity_in(folded, labels)
-        if activity is not None:
-            found[ACTIVITY] = activity
-    return found
+        if any(start < amount.end and amount.start < end for start, end in rucs):
+            continue  # a RUC (or a mistyped one), not an amount
+        role = _cue_for(folded, amount.start, amount.end)
+        value: Any = int(amount.value) if role == WORKERS else float(amount.value)
+        add(Fact(AMOUNT, value, amount.start, amount.end, role))
+    nothing = _NONE.search(folded)
+    if nothing is not None:
+        add(Fact(NOTHING, 0, nothing.start(), nothing.end()))
+    activity = _activity_in(folded)
+    if activity is not None:
+        role = None if OWN_BUSINESS.search(folded) else MENTIONED
+        add(Fact(ACTIVITY_ENTITY, *activity, role))
+    ruc = find_valid_ruc(text)
+    if ruc is not None:
+        add(Fact(RUC_ENTITY, ruc.value, ruc.start, ruc.end))
+    regime = _IN_REGIME.search(folded)
+    if regime is not None:
+        add(Fact(REGIME_ENTITY, _regime_named(regime.group(1)), *regime.span()))
+    return facts
 
 
 #: "estoy en el RER", "soy del nuevo rus", "me acogí al RMT", "mi régimen es el general".
@@ -249,7 +295,9 @@ _REGIME_NAMES = {"nuevo rus": NUEVO_RUS, "rus": NUEVO_RUS, "rer": RER, "especial
 def stated_regime(text: str) -> Optional[str]:
     """The regime the citizen says they are in (not one they ask about)."""
     match = _IN_REGIME.search(fold(text))
-    if match is None:
-        return None
-    name = re.sub(r"\s+", " ", match.group(1))
+    return None if match is None else _regime_named(match.group(1))
+
+
+def _regime_named(name: str) -> str:
+    name = re.sub(r"\s+", " ", name)
     return next(regime for prefix, regime in _REGIME_NAMES.items() if name.startswith(prefix))

@@ -112,17 +112,38 @@ def validate_ruc(text: str) -> RucCheck:
     return RucCheck(ruc)
 
 
+@dataclass(frozen=True)
+class FoundRuc:
+    value: str
+    start: int
+    end: int
+
+
+def ruc_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` has an 11-digit number written as people write RUCs (valid or not)."""
+    return [m.span() for m in _CANDIDATE.finditer(text or "")]
+
+
+def find_valid_ruc(text: str) -> FoundRuc | None:
+    """The first RUC in ``text`` that validates, separators removed, with where it was."""
+    for match in _CANDIDATE.finditer(text or ""):
+        candidate = _SEPARATORS.sub("", match.group())
+        if is_valid_ruc(candidate):
+            return FoundRuc(candidate, match.start(), match.end())
+    return None
+
+
 def find_ruc(text: str) -> str | None:
     """The RUC in a chat message ("mi ruc es 20-1234567890-1"), separators removed.
 
     Prefers the first candidate that validates; otherwise returns the first 11-digit candidate so
     the caller can explain what is wrong with it. ``None`` when there is no 11-digit number.
     """
-    candidates = [_SEPARATORS.sub("", m.group()) for m in _CANDIDATE.finditer(text or "")]
-    for candidate in candidates:
-        if is_valid_ruc(candidate):
-            return candidate
-    return candidates[0] if candidates else None
+    valid = find_valid_ruc(text)
+    if valid is not None:
+        return valid.value
+    first = _CANDIDATE.search(text or "")
+    return _SEPARATORS.sub("", first.group()) if first else None
 
 
 def mask_ruc(ruc: str) -> str:

@@ -17,7 +17,7 @@ from bot.regime_advisor import (
     SALES,
     WORKERS,
     Figures,
-    extract_figures,
+    business_facts,
     questions_left,
     recommend,
     stated_regime,
@@ -85,30 +85,43 @@ def test_questions_only_when_they_matter() -> None:
     assert questions_left(Y, fig(3000, 1000, "profesional", assets=None)) == []
 
 
-LABELS = Y.activities
-
-
 @pytest.mark.parametrize(
-    ("text", "requested", "advice", "expected"),
-    [("vendo 3000 al mes, que regimen me conviene?", None, True, {SALES: D(3000)}),
-     ("vendo 7 mil y compro unos 3k", None, False, {SALES: D(7000), PURCHASES: D(3000)}),
-     ("compras de 2,500 y ventas de 6 mil", None, False, {PURCHASES: D(2500), SALES: D(6000)}),
-     ("7 mil", SALES, False, {SALES: D(7000)}),
-     ("nada", PURCHASES, False, {PURCHASES: D(0)}),
-     ("no, en realidad vendo 9000", PURCHASES, False, {SALES: D(9000)}),
-     ("tengo una bodega", ACTIVITY, False, {ACTIVITY: "comercio"}),
-     ("soy abogado, que regimen me conviene", None, True, {ACTIVITY: "profesional"}),
-     ("tengo una bodega", None, False, {}),
-     ("solo yo", WORKERS, False, {WORKERS: 0}),
-     ("3 trabajadores", None, False, {WORKERS: 3}),
-     ("unos 20 mil en maquinas", FIXED_ASSETS, False, {FIXED_ASSETS: D(20000)}),
-     ("que es el igv", PURCHASES, False, {}),
-     ("mi ruc es 20100070970 y vendo 5 mil", SALES, False, {SALES: D(5000)})],
+    ("text", "facts"),
+    [("vendo 3000 al mes", [("monto", 3000.0, SALES)]),
+     ("vendo 7 mil y compro unos 3k", [("monto", 7000.0, SALES), ("monto", 3000.0, PURCHASES)]),
+     ("compras de 2,500 y ventas de 6 mil",
+      [("monto", 2500.0, PURCHASES), ("monto", 6000.0, SALES)]),
+     ("7 mil", [("monto", 7000.0, None)]),
+     ("7 mil, no, 8 mil", [("monto", 7000.0, None)]),
+     ("nada", [("ninguno", 0, None)]),
+     ("no tengo idea", []),
+     ("tengo una bodega", [("actividad", "comercio", None)]),
+     ("que comprobante da una bodega", [("actividad", "comercio", "mencion")]),
+     ("profesional", [("actividad", "profesional", "mencion")]),
+     ("soy abogado", [("actividad", "profesional", None)]),
+     ("3 trabajadores", [("monto", 3, WORKERS)]),
+     ("unos 20 mil en maquinas", [("monto", 20000.0, FIXED_ASSETS)]),
+     ("que es el igv", []),
+     ("mi ruc es 20100070970 y vendo 5 mil",
+      [("monto", 5000.0, SALES), ("ruc", "20100070970", None)]),
+     ("mi ruc es 20100070971", []),
+     ("estoy en el RER", [("regimen", RER, None)])],
 )  # fmt: skip
-def test_figures_in_what_people_write(
-    text: str, requested: str | None, advice: bool, expected: dict[str, object]
+def test_what_people_write_about_their_business(
+    text: str, facts: list[tuple[str, object, str | None]]
 ) -> None:
-    assert extract_figures(text, requested, LABELS, advice) == expected
+    found = business_facts(text)
+    assert [(f.entity, f.value, f.role) for f in found] == facts
+    for fact in found:
+        assert 0 <= fact.start < fact.end <= len(text)
+
+
+def test_a_fact_says_where_it_was_said() -> None:
+    [ruc, regime] = business_facts("RUC 20-10007097-0, régimen: estoy en el Nuevo RUS")
+    assert (ruc.start, ruc.end) == (4, 17)
+    assert regime.value == NUEVO_RUS and regime.end == len(
+        "RUC 20-10007097-0, régimen: estoy en el Nuevo RUS"
+    )
 
 
 @pytest.mark.parametrize(
