@@ -18,10 +18,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot import __version__
+from bot import __version__, console
+from bot.agents import AgentDirectory
 from bot.conversation_store import open_store
 from bot.conversations import ConversationService
+from bot.db import create_engine
 from bot.delivery import Delivery
+from bot.escalation import HandoffRulesStore
+from bot.handoff import ConsoleHub, HandoffDesk
+from bot.handoff_store import Handoff, HandoffStore
 from bot.knowledge import KnowledgeStore
 from bot.push import PushHub
 from bot.rasa_client import RasaClient
@@ -154,6 +159,7 @@ def create_app(
     settings = settings or Settings()
     # Validated now, so a bad article stops start-up with a message naming file and field.
     knowledge = KnowledgeStore(settings.knowledge_dir)
+    handoff_rules = HandoffRulesStore(settings.handoff_dir, check_every=2.0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -172,12 +178,25 @@ def create_app(
         app.state.http = http
         app.state.store = store
         app.state.rasa = rasa
+        # The desk has its own connection pool on the same database (its writes are few).
+        desk_engine = create_engine(settings.database_url)
+        desk = HandoffDesk(
+            HandoffStore(desk_engine),
+            AgentDirectory(desk_engine, dt.timedelta(hours=settings.console_session_hours)),
+            knowledge,
+            handoff_rules,
+            app.state.console_hub,
+            rasa,
+        )
+        await desk.start()
+        app.state.desk = desk
         app.state.conversations = ConversationService(
             store,
             rasa,
             knowledge,
             app.state.push,
             session_idle=dt.timedelta(minutes=settings.session_idle_minutes),
+            desk=desk,
         )
         channels = _platform_channels(settings, http)
         app.state.delivery = Delivery(
@@ -194,12 +213,25 @@ def create_app(
             else:
                 logger.warning("channel %s: off (credentials missing)", name)
         await app.state.delivery.resume()
+
+        async def deliver(handoff: Handoff, messages: list[dict[str, Any]], agent: bool) -> None:
+            """Desk messages (agents' replies, queue notices) to the citizen's channel."""
+            if handoff.channel == webchat.WebchatChannel.name:
+                await app.state.conversations.push(handoff.channel, handoff.sender_id, messages)
+            else:
+                await app.state.delivery.send_later(
+                    handoff.conversation_id, handoff.channel, messages, agent
+                )
+
+        desk.connect(deliver)
         try:
             yield
         finally:
+            await desk.close()
             await app.state.delivery.close()
             await http.aclose()
             await store.close()
+            await desk_engine.dispose()
 
     app = FastAPI(
         title="Asistente SUNAT – gateway",
@@ -210,6 +242,7 @@ def create_app(
     app.state.settings = settings
     app.state.knowledge = knowledge
     app.state.push = PushHub()
+    app.state.console_hub = ConsoleHub()
     app.state.webchat = webchat.WebchatChannel(settings.webchat_max_message_chars)
 
     app.add_middleware(RequestSizeLimit)
@@ -279,7 +312,9 @@ def create_app(
     app.include_router(messenger.router)
     app.include_router(whatsapp.router)
     app.include_router(twilio.router)
+    console.install(app)
     app.mount("/static", StaticFiles(directory=webchat.STATIC), name="static")
+    app.mount("/agent/static", StaticFiles(directory=console.STATIC), name="console")
     return app
 
 

@@ -239,6 +239,41 @@ def cmd_load_cronograma(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_user(args: argparse.Namespace) -> int:
+    """A console account; the password comes from stdin (never from the command line)."""
+    import asyncio
+
+    from bot.agents import AccountError, AgentDirectory, Role
+    from bot.db import create_engine, migrate
+    from bot.escalation import HandoffRules
+    from bot.handoff_store import HandoffStore
+    from bot.settings import DEFAULT_DATABASE_URL
+
+    if not args.password_stdin:
+        print("error: pass the password on stdin with --password-stdin", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\r\n")
+
+    async def create() -> str:
+        engine = create_engine(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+        try:
+            await migrate(engine)
+            await HandoffStore(engine).add_teams(dict(HandoffRules.load().desk.teams))
+            agent = await AgentDirectory(engine).create(
+                args.username, password, Role(args.role), args.name, args.team
+            )
+            return f"user {agent.username} created (role {agent.role.value}, id {agent.id})"
+        finally:
+            await engine.dispose()
+
+    try:
+        print(asyncio.run(create()))
+    except AccountError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -284,6 +319,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--norm", required=True, help='e.g. "RS N.° 000-2025/SUNAT"')
     p.add_argument("--source", required=True, help="the official https:// page of the norm")
     p.set_defaults(func=cmd_load_cronograma)
+
+    p = sub.add_parser("create-user", help="create an agents' console account")
+    p.add_argument("username")
+    p.add_argument("--role", choices=["agent", "supervisor", "admin"], default="agent")
+    p.add_argument("--name", help="name shown to citizens (default: the username)")
+    p.add_argument("--team", help="team name (data/handoff/handoff.yml)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.set_defaults(func=cmd_create_user)
 
     args = parser.parse_args(argv)
     # Settings in .env reach every command and every child process (Rasa reads the

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.conversation_store import SENT, ConversationStore, HistoryEntry, NewReview, Outbound
 from bot.db import utcnow
+from bot.handoff import HandoffDesk, take_handoff_request
 from bot.knowledge import KnowledgeStore
 from bot.push import PushHub
 from bot.rasa_client import EngineUnavailable, RasaClient
@@ -27,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 #: Conversations whose row id is kept in memory (least recently used are forgotten).
 ID_CACHE_SIZE = 10_000
+#: An inbound message's status when it went to the agents' desk instead of the engine.
+TO_PEOPLE = "to_agent"
 #: The gateway's own article, shown when the engine cannot answer.
 ENGINE_DOWN_ARTICLE = "error_servicio"
 
@@ -45,8 +48,11 @@ class ConversationService:
         push: PushHub,
         session_idle: dt.timedelta = dt.timedelta(hours=1),
         clock: Callable[[], dt.datetime] = utcnow,
+        desk: HandoffDesk | None = None,
     ) -> None:
         self._store = store
+        #: Owns the conversations handed to people (their messages never reach the engine).
+        self._desk = desk
         self._session_idle = session_idle
         self._clock = clock
         #: When each conversation was last active (kept with the id cache).
@@ -89,6 +95,15 @@ class ConversationService:
             picked = inbound.text if inbound.text in offered else ""
             await self._store.resolve_review(review_id, picked)
         status = "answered"
+        desk = self._desk
+        if replies is None and desk is not None and desk.owns(conversation_id):
+            replies = await desk.take_inbound(conversation_id, inbound)
+            await self._store.record_outcome(
+                message_id, TO_PEOPLE, conversation_id, [Outbound.of(m) for m in replies],
+                reply_status,
+            )  # fmt: skip
+            self._last_active[conversation_id] = self._clock()
+            return replies
         if replies is None:
             await self._expire_idle_session(conversation_id, inbound)
             try:
@@ -103,6 +118,9 @@ class ConversationService:
                 status = "failed"
 
         replies, clarification = _take_clarification(replies)
+        replies, handoff = take_handoff_request(replies)
+        if handoff is not None and desk is not None:
+            replies += await desk.escalate(conversation_id, inbound.channel, handoff)
         await self._store.record_outcome(
             message_id, status, conversation_id, [Outbound.of(m) for m in replies], reply_status
         )

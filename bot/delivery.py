@@ -32,12 +32,13 @@ from bot.conversation_store import (
     PENDING,
     SENT,
     ConversationStore,
+    Outbound,
     Pending,
 )
 from bot.conversations import ConversationService
 from bot.db import utcnow
 from bot.knowledge import KnowledgeStore
-from connectors.base import InboundMessage, PlatformChannel, SendError
+from connectors.base import BotMessage, InboundMessage, PlatformChannel, SendError
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +123,27 @@ class Delivery:
                 )
                 await self._store.mark_read(conversation_id, status.moment)
         return new, repeated
+
+    async def send_later(
+        self,
+        conversation_id: int,
+        channel_name: str,
+        messages: list[BotMessage],
+        agent: bool,
+    ) -> bool:
+        """Queue messages that do not answer a webhook (an agent's reply, a desk notice) and
+        send them in order with the conversation's other replies. False when the channel is
+        off (they are recorded as failed)."""
+        marked = [{**m, AGENT_KEY: True} if agent else m for m in messages]
+        outbound = [Outbound.of(m) for m in marked]
+        channel = self.channels.get(channel_name)
+        if channel is None:
+            await self._store.record_outbound(conversation_id, outbound, FAILED)
+            logger.warning("%s is off: desk message for %s not sent", channel_name, conversation_id)
+            return False
+        await self._store.record_outbound(conversation_id, outbound, PENDING)
+        self._chain(conversation_id, functools.partial(self._flush, channel, conversation_id))
+        return True
 
     async def resume(self) -> None:
         """After a restart: answer what was acknowledged, send what was answered."""
@@ -247,7 +269,9 @@ class Delivery:
         self, channel: PlatformChannel, item: Pending, within_window: bool = True
     ) -> bool:
         """Send one reply; False when it is to be retried later (the rest must wait)."""
-        message = {k: v for k, v in (item.payload or {}).items() if k != AGENT_KEY}
+        message = {
+            k: v for k, v in (item.payload or {}).items() if k not in (AGENT_KEY, "agent_name")
+        }
         message["text"] = item.text
         attempts = item.attempts + 1
         try:

@@ -36,7 +36,13 @@ MAX_BUTTON_TITLE_CHARS = 20
 #: Articles that answer no intent: used by the clarification step, the fallback and the gateway.
 #: Channels an article may carry a variant of its answer for.
 CHANNELS = ("webchat", "messenger", "whatsapp", "twilio")
-SYSTEM_ARTICLES = ("aclarar", "fallback", "error_servicio", "adjunto_no_soportado")
+SYSTEM_ARTICLES = (
+    "aclarar",
+    "fallback",
+    "error_servicio",
+    "adjunto_no_soportado",
+    "derivacion",
+)
 
 _REQUIRED = ("id", "title", "answer", "source", "reviewed")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -56,6 +57,21 @@ class RasaClient:
         try:
             response = await self._http.post(
                 f"{self._base_url}/webhooks/rest/webhook", json=body, timeout=self._timeout
+            )
+        except httpx.HTTPError as exc:
+            raise EngineUnavailable(f"rasa unreachable: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise EngineUnavailable(f"rasa answered HTTP {response.status_code}")
+
+    async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
+        """Append events to a conversation's tracker (HTTP API, token-protected): what the
+        citizen and an agent said while people owned the conversation."""
+        try:
+            response = await self._http.post(
+                f"{self._base_url}/conversations/{quote(sender_id, safe='')}/tracker/events",
+                params={"token": self._token, "include_events": "NONE"},
+                json=events,
+                timeout=self._timeout,
             )
         except httpx.HTTPError as exc:
             raise EngineUnavailable(f"rasa unreachable: {type(exc).__name__}") from exc

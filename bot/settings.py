@@ -54,6 +54,17 @@ class Settings(BaseSettings):
         60.0, gt=0, description="Idle time after which a conversation starts afresh (slots reset)"
     )
 
+    # The agents' console (/agent).
+    console_session_hours: float = Field(
+        8.0, gt=0, le=24 * 7, description="How long a console login lasts"
+    )
+    console_secure_cookie: bool = Field(
+        False, description="Send the console's cookie over HTTPS only (set it behind TLS)"
+    )
+    handoff_dir: Path | None = Field(
+        None, description="Handoff rules (data/handoff by default): topics, teams, hours"
+    )
+
     # Meta (Messenger; WhatsApp Cloud API later). A channel without its credentials is off.
     meta_app_secret: SecretStr | None = Field(None, description="Signs Meta's webhooks")
     messenger_verify_token: SecretStr | None = None
