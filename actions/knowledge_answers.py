@@ -9,6 +9,8 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.handoff import answer_handoff, escalation, handoff_request, latest_intent
+from bot.escalation import NOT_UNDERSTOOD
 from bot.knowledge import SYSTEM_ARTICLES, Article, KnowledgeBase, KnowledgeStore
 from bot.knowledge_search import KnowledgeSearch
 
@@ -43,12 +45,20 @@ def use_knowledge(store: KnowledgeStore) -> None:
 
 
 def utter_article(
-    dispatcher: CollectingDispatcher, article: Article, tracker: Optional[Tracker] = None
+    dispatcher: CollectingDispatcher,
+    article: Article,
+    tracker: Optional[Tracker] = None,
+    json_message: Optional[Dict[str, Any]] = None,
 ) -> None:
-    """The article's answer, in its version for the citizen's channel when it has one."""
+    """The article's answer, in its version for the citizen's channel when it has one, with
+    ``json_message`` for the gateway (e.g. a handoff request) when given."""
     message = article.as_bot_message()
     channel = channel_of(tracker) if tracker is not None else None
-    dispatcher.utter_message(text=article.answer_for(channel), buttons=message.get("buttons", []))
+    dispatcher.utter_message(
+        text=article.answer_for(channel),
+        buttons=message.get("buttons", []),
+        json_message=json_message,
+    )
 
 
 def channel_of(tracker: Tracker) -> Optional[str]:
@@ -67,7 +77,9 @@ def utter_text(
 
 
 class ActionAnswer(Action):
-    """Answer the latest intent with the article of the same id."""
+    """Answer the latest intent with the article of the same id, and ask the gateway for a
+    person when the topic or the repetition calls for one (:func:`actions.handoff.answer_handoff`).
+    """
 
     def name(self) -> Text:
         return "action_answer"
@@ -78,7 +90,9 @@ class ActionAnswer(Action):
         kb = knowledge().current
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         article = kb.get(intent) if intent not in SYSTEM_ARTICLES else None
-        utter_article(dispatcher, article or kb.require("fallback"), tracker)
+        utter_article(
+            dispatcher, article or kb.require("fallback"), tracker, answer_handoff(tracker)
+        )
         return []
 
 
@@ -98,7 +112,8 @@ def _previous_user_intent(tracker: Tracker) -> Optional[str]:
 class ActionClarify(Action):
     """First misunderstanding: "¿Quisiste decir…?" with the likeliest articles as buttons: the
     NLU's candidates first, then knowledge-base search hits. A second misunderstanding in a
-    row, or nothing to offer, gets the polite fallback.
+    row, or nothing to offer, gets the polite fallback; after a second misunderstanding in a row
+    the gateway is also asked for a person (``custom.handoff``, reason ``no_entiende``).
 
     Every such message is reported to the gateway (``custom.clarification``: the intents with
     their confidences and what was offered) for the admins' review inbox; the gateway strips
@@ -118,14 +133,20 @@ class ActionClarify(Action):
             for c in ranking[:MAX_REPORTED_INTENTS]
         ]
         buttons: List[Dict[str, str]] = []
-        if _previous_user_intent(tracker) != FALLBACK_INTENT:
+        report: Dict[str, Any] = {}
+        if _previous_user_intent(tracker) == FALLBACK_INTENT:
+            name, confidence = _best_guess(tracker, ranking)
+            report.update(
+                handoff_request(NOT_UNDERSTOOD, escalation().default_team, name, confidence)
+            )
+        else:
             offered = [a.id for a in _candidates(kb, ranking)]
             text = str(tracker.latest_message.get("text") or "")
             for hit in search().search(text, limit=MAX_CANDIDATES, min_score=MIN_SEARCH_SCORE):
                 if hit.article.id not in offered and len(offered) < MAX_CANDIDATES:
                     offered.append(hit.article.id)
             buttons = [{"title": kb.require(i).title, "payload": f"/{i}"} for i in offered]
-        report = {"clarification": {"intents": intents, "offered": [b["payload"] for b in buttons]}}
+        report["clarification"] = {"intents": intents, "offered": [b["payload"] for b in buttons]}
         if not buttons:
             fallback = kb.require("fallback").as_bot_message()
             dispatcher.utter_message(
@@ -138,6 +159,14 @@ class ActionClarify(Action):
             text=prompt["text"], buttons=buttons + prompt.get("buttons", []), json_message=report
         )
         return []
+
+
+def _best_guess(tracker: Tracker, ranking: List[Dict[str, Any]]) -> Tuple[str, float]:
+    """The NLU's likeliest intent other than the fallback (what the citizen perhaps meant)."""
+    for candidate in ranking:
+        if candidate.get("name") and candidate.get("name") != FALLBACK_INTENT:
+            return str(candidate["name"]), float(candidate.get("confidence") or 0.0)
+    return latest_intent(tracker)
 
 
 def _candidates(kb: KnowledgeBase, ranking: List[Dict[str, Any]]) -> List[Article]:

@@ -13,8 +13,8 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
 from enum import StrEnum
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -220,6 +220,7 @@ class AgentDirectory:
         Wrong passwords count against the account; after ``MAX_FAILED_LOGINS`` it is locked for
         ``LOCKOUT`` (even the right password is refused meanwhile)."""
         now = utcnow()
+        refused: LoginRefused | None = None
         async with self._engine.begin() as db:
             row = (
                 await db.execute(select(*AGENT).where(Agent.username == username.strip().lower()))
@@ -237,7 +238,10 @@ class AgentDirectory:
                     .where(Agent.id == row.id)
                     .values(failed_logins=0 if locked else failed, locked_until=locked)
                 )
-                raise LoginRefused(locked)
+                refused = LoginRefused(locked)  # raised after the commit: the count must stay
+        if refused is not None:
+            raise refused
+        async with self._engine.begin() as db:
             values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
             if _hasher.check_needs_rehash(row.password_hash):
                 values["password_hash"] = _hasher.hash(password)

@@ -180,6 +180,7 @@ async def login(body: Credentials, request: Request, desk: Desk) -> JSONResponse
             401, "invalid_credentials", "Usuario o contraseña incorrectos."
         ) from None
     await desk.store.audit(session.agent.username, "login", actor_id=session.agent.id)
+    desk.seen(session.agent.id)
     response = JSONResponse(_me(session))
     secure = bool(request.app.state.settings.console_secure_cookie)
     response.set_cookie(

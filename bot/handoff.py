@@ -261,6 +261,8 @@ class HandoffDesk:
         self, conversation_id: int, channel: str, request: HandoffRequest
     ) -> list[BotMessage]:
         """Open a handoff for the engine's request; what to tell the citizen."""
+        if not self._has_agents:  # accounts may have been created since (create-user)
+            self._has_agents = await self.agents.count() > 0
         if not self._has_agents:
             # No desk set up: the citizen gets the ways to reach a person.
             if request.reason in (ASKED, FRUSTRATION):

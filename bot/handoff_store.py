@@ -293,7 +293,7 @@ class HandoffStore:
                 await db.execute(
                     select(
                         HandoffNote.id, Agent.display_name, HandoffNote.text, HandoffNote.created_at
-                    )  # fmt: skip
+                    )
                     .join(Agent, Agent.id == HandoffNote.agent_id)
                     .where(HandoffNote.handoff_id == handoff_id)
                     .order_by(HandoffNote.id)

@@ -5,10 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from actions import knowledge_answers
+from actions import handoff, knowledge_answers
+from bot.escalation import HandoffRulesStore
 from bot.knowledge import KnowledgeStore
 
-KNOWLEDGE = Path(__file__).resolve().parents[2] / "data" / "knowledge"
+DATA = Path(__file__).resolve().parents[2] / "data"
+KNOWLEDGE = DATA / "knowledge"
 
 
 @pytest.fixture()
@@ -17,4 +19,13 @@ def knowledge_dir(tmp_path: Path) -> Path:
     target = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, target)
     knowledge_answers.use_knowledge(KnowledgeStore(target, check_every=0.0))
+    return target
+
+
+@pytest.fixture(autouse=True)
+def handoff_dir(tmp_path: Path) -> Path:
+    """A private copy of the real handoff rules, injected into the actions."""
+    target = tmp_path / "handoff"
+    shutil.copytree(DATA / "handoff", target)
+    handoff.use_handoff_rules(HandoffRulesStore(target, check_every=0.0))
     return target

@@ -119,14 +119,21 @@ async def test_queue_claim_reply_close(world: World) -> None:
 
     replies = await desk.escalate(first, "webchat", ASKED)
     assert "puesto 1 de la fila" in said(replies)
-    assert replies[0]["buttons"] == [{"title": "Seguir con el asistente", "payload": CANCEL_PAYLOAD}]
+    assert replies[0]["buttons"] == [
+        {"title": "Seguir con el asistente", "payload": CANCEL_PAYLOAD}
+    ]
     assert "puesto 2 de la fila" in said(await desk.escalate(second, "webchat", ASKED))
     assert desk.owns(first) and desk.owns(second)
     # Asking again while waiting opens nothing new.
     assert await desk.escalate(first, "webchat", ASKED) == []
 
     [h1, h2] = await desk.store.listing([State.PENDING])
-    assert (h1.conversation_id, h1.reason, h1.intent, h1.confidence) == (first, "pedido", "pedir_humano", 0.97)
+    assert (h1.conversation_id, h1.reason, h1.intent, h1.confidence) == (
+        first,
+        "pedido",
+        "pedir_humano",
+        0.97,
+    )
 
     claimed = await desk.claim(h1.id, ana)
     assert claimed.state == State.AGENT and claimed.agent_id == ana.id

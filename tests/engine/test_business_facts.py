@@ -89,6 +89,9 @@ def test_entities_carry_the_extractor_and_where_they_were_said() -> None:
      ("3 trabajadores", "asesor_regimen", "activos_fijos", {"trabajadores": 3}),
      ("unos 20 mil en maquinas", "asesor_regimen", "activos_fijos", {"activos_fijos": 20000.0}),
      ("que es el igv", "asesor_regimen", "compras_mensuales", {}),
+     # a complaint or a request for a person is no answer ("nada" there is not zero)
+     ("no sirves para nada", "frustracion", "compras_mensuales", {}),
+     ("no me ayudas en nada, pasame con un asesor", "pedir_humano", "trabajadores", {}),
      ("mi ruc es 20100070970 y vendo 5 mil", "asesor_regimen", "ventas_mensuales",
       {"ventas_mensuales": 5000.0, "ruc": "20100070970"}),
      # the calculators' amounts are not the business's figures; the rest is remembered
