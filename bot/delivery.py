@@ -45,8 +45,6 @@ logger = logging.getLogger(__name__)
 UNSUPPORTED_ARTICLE = "adjunto_no_soportado"
 #: The platforms' customer-service window: bot answers only within it.
 WINDOW = dt.timedelta(hours=24)
-#: How long after the citizen's last message a human agent may still write (Messenger).
-AGENT_WINDOW = dt.timedelta(days=7)
 #: Key in an outbound message's payload marking it as written by a human agent.
 AGENT_KEY = "agent"
 
@@ -245,10 +243,11 @@ class Delivery:
             last_in = await self._store.last_inbound_at(item.conversation_id)
             idle = now - last_in if last_in is not None else None
             within = idle is not None and idle <= WINDOW
-            # A human agent may still answer for a while after the window (Messenger's
-            # HUMAN_AGENT tag, up to 7 days); the assistant may not.
+            # A human agent may still answer for a while after the window where the platform
+            # allows it (Messenger's HUMAN_AGENT tag, 7 days); the assistant may not.
             agent = bool((item.payload or {}).get(AGENT_KEY))
-            if not within and agent and idle is not None and idle <= AGENT_WINDOW:
+            extended = channel.human_agent_window
+            if not within and agent and extended and idle is not None and idle <= extended:
                 if not await self._send(channel, item, within_window=False):
                     return
                 continue

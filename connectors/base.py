@@ -100,6 +100,10 @@ class PlatformChannel(Channel):
     """A channel whose platform calls a webhook and takes the answers through its own API:
     verify the request → parse → (the gateway answers in the background) → render → send."""
 
+    #: How long after the citizen's last message a human agent may still write (beyond the
+    #: 24-hour window). None: agents follow the same window as the assistant.
+    human_agent_window: dt.timedelta | None = None
+
     @abstractmethod
     def verify(self, body: bytes, headers: Mapping[str, str], url: str) -> None:
         """Raise :class:`ChannelError` (403) unless the platform signed this request (``url``

@@ -83,6 +83,8 @@ def _id(value: Any) -> str | None:
 
 class MessengerChannel(PlatformChannel):
     name = "messenger"
+    #: Messenger's HUMAN_AGENT tag: a person may answer up to 7 days after the last message.
+    human_agent_window = dt.timedelta(days=7)
 
     def __init__(
         self, http: httpx.AsyncClient, graph_api_url: str, page_token: str, app_secret: str

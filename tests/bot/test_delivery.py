@@ -416,3 +416,26 @@ async def test_a_human_agent_may_write_for_seven_days_with_the_human_agent_tag(
     else:
         assert messages == []
         assert [r[1] for r in rows[-2:]] == ["not_sent", "not_sent"]
+
+
+async def test_on_whatsapp_an_agent_follows_the_24_hour_window_with_a_template(
+    store: ConversationStore, graph: FakeGraphApi, tmp_path: Path
+) -> None:
+    later = [dt.datetime.now(dt.UTC) + dt.timedelta(days=3)]
+    async with httpx.AsyncClient() as http:
+        channel = WhatsAppChannel(http, graph.url, "PHONE1", "tok", "s", "seguimos_en_contacto")
+        delivery = delivery_with(store, channel, Engine(), later)
+        conversation = await store.open_conversation("whatsapp", "51999")
+        message_id = await store.accept_inbound(conversation, "hola", None, "whatsapp:wamid.9")
+        assert message_id is not None
+        await store.record_outcome(message_id, "answered", conversation, [])
+        sent = await delivery.send_later(
+            conversation, "whatsapp", [{"text": "Hola, soy Ana"}], agent=True
+        )
+        assert sent is True
+        await delivery.idle()
+        # A channel that is off records the message as failed instead of losing it.
+        assert await delivery.send_later(conversation, "messenger", [{"text": "x"}], True) is False
+    assert [m["type"] for m in graph.whatsapp_messages()] == ["template"]
+    rows = statuses(tmp_path / "gateway.db")
+    assert [r[1] for r in rows[-2:]] == ["not_sent", "failed"]
