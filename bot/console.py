@@ -25,9 +25,10 @@ from pydantic import BaseModel, Field
 from bot.agents import AccountError, LoginRefused, Role, Session
 from bot.db import utcnow
 from bot.escalation import EscalationError, OfficeHours
-from bot.handoff import HandoffDesk, HandoffError, summary
+from bot.handoff import DESK_NOTICE, HandoffDesk, HandoffError, summary
 from bot.handoff_store import OPEN_STATES, State
 from bot.knowledge_search import KnowledgeSearch, sample_questions
+from connectors.base import BUTTON_TITLE_KEY
 
 STATIC = Path(__file__).resolve().parent / "console_static"
 COOKIE = "asistente_consola"
@@ -220,6 +221,7 @@ async def me(session: Current) -> dict[str, Any]:
 async def handoffs(
     session: Current,
     desk: Desk,
+    request: Request,
     state: Annotated[list[State] | None, Query()] = None,
     team: Annotated[str | None, Query(max_length=40)] = None,
 ) -> list[dict[str, Any]]:
@@ -233,7 +235,15 @@ async def handoffs(
         states, None if supervisor else agent.id, team if supervisor else agent.team or team
     )
     now = utcnow()
-    return [summary(h, now) for h in found]
+    kb = request.app.state.knowledge.current
+    return [_with_topic(summary(h, now), kb) for h in found]
+
+
+def _with_topic(item: dict[str, Any], kb: Any) -> dict[str, Any]:
+    """The escalation's intent in words: its knowledge-base article's title."""
+    article = kb.get(item["intent"]) if item.get("intent") else None
+    item["topic"] = article.title if article is not None else None
+    return item
 
 
 @router.get("/api/handoffs/{handoff_id}")
@@ -253,19 +263,24 @@ async def handoff_detail(
             "at": entry.created_at.isoformat(),
         }
         if entry.direction == "out":
-            item["author"] = payload.get("agent_name") or (
-                "asesor" if payload.get("agent") else "asistente"
+            item["author"] = (
+                payload.get("agent_name")
+                or ("asesor" if payload.get("agent") else None)
+                or ("aviso" if payload.get(DESK_NOTICE) else "asistente")
             )
             buttons = payload.get("buttons")
             if isinstance(buttons, list):
                 item["buttons"] = [str(b.get("title", "")) for b in buttons if isinstance(b, dict)]
         else:
             item["author"] = "ciudadano"
+            title = (payload.get("metadata") or {}).get(BUTTON_TITLE_KEY)
+            if isinstance(title, str) and title:
+                item["text"] = title  # what the citizen clicked, not its payload
         transcript.append(item)
     notes = await desk.store.notes(handoff_id)
     audit = await desk.store.audit_log(handoff_id, 100)
     return {
-        "handoff": summary(handoff),
+        "handoff": _with_topic(summary(handoff), request.app.state.knowledge.current),
         "transcript": transcript,
         "notes": [
             {"agent": n.agent, "text": n.text, "at": n.created_at.isoformat()} for n in notes

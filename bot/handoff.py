@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 ARTICLE = "derivacion"
 #: Shown when the engine asks for a person and no agent account exists (no desk set up).
 NO_DESK_ARTICLE = "pedir_humano"
+#: Marks the desk's own notices in stored messages ("Ana te atiende desde ahora").
+DESK_NOTICE = "desk"
 #: The button that takes a waiting citizen back to the assistant.
 CANCEL_PAYLOAD = "/seguir_con_asistente"
 MAX_TEXT_CHARS = 4096
@@ -224,7 +226,7 @@ class HandoffDesk:
     def _say(self, template: str, buttons: bool = False, **values: str) -> BotMessage:
         article = self._article()
         text = re.sub(r"\n\s*\n", "\n", article.render(template, **values))
-        message: BotMessage = {"text": text}
+        message: BotMessage = {"text": text, DESK_NOTICE: True}
         if buttons:
             message["buttons"] = [
                 {"title": article.render("boton_seguir"), "payload": CANCEL_PAYLOAD}

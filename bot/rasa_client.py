@@ -68,7 +68,7 @@ class RasaClient:
         citizen and an agent said while people owned the conversation."""
         try:
             response = await self._http.post(
-                f"{self._base_url}/conversations/{quote(sender_id, safe='')}/tracker/events",
+                f"{self._base_url}/conversations/{quote(sender_id, safe=':')}/tracker/events",
                 params={"token": self._token, "include_events": "NONE"},
                 json=events,
                 timeout=self._timeout,
