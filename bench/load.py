@@ -178,6 +178,7 @@ def main() -> int:
     parser.add_argument("--padron-rows", type=int, default=15_000_000)
     parser.add_argument("--skip-padron", action="store_true")
     parser.add_argument("--skip-webhooks", action="store_true")
+    parser.add_argument("--skip-handoff", action="store_true")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -278,6 +279,12 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "bench.webhooks"], cwd=ROOT, check=True)
         webhooks = json.loads((RESULTS / "webhooks.json").read_text(encoding="utf-8"))
 
+    handoff: dict[str, Any] | None = None
+    if not args.skip_handoff:
+        print("[handoff] agents' desk: escalation to console, a queue of 500", flush=True)
+        subprocess.run([sys.executable, "-m", "bench.handoff"], cwd=ROOT, check=True)
+        handoff = json.loads((RESULTS / "handoff.json").read_text(encoding="utf-8"))
+
     ours, direct, default = loads
     load_rows = [
         f"| {load.name} | {len(load.latencies_ms)} | {load.errors} | {load.throughput:.1f} | "
@@ -300,7 +307,8 @@ def main() -> int:
             args,
         )
         + render_issue3(confusions, search, padron)
-        + render_webhooks(webhooks),
+        + render_webhooks(webhooks)
+        + render_handoff(handoff),
         encoding="utf-8",
     )
     print(
@@ -446,6 +454,40 @@ The real stack with Messenger on and a local fake of the Graph API (`bench/webho
 | measure | result |
 |---|---|
 {table}
+"""
+
+
+def render_handoff(handoff: dict[str, Any] | None) -> str:
+    if handoff is None:
+        return "\n## Agents' desk\n\nNot run (`--skip-handoff`).\n"
+    e, q = handoff["escalation_to_console"], handoff["queue"]
+    push_ok = e["push_p95_ms"] <= 1000
+    list_ok = q["list_p95_ms"] <= 200
+    return f"""
+## Agents' desk (handoff)
+
+The real stack (`bench/handoff.py`); an agent's console is open on the WebSocket while citizens
+ask for a person through the web chat, one after another ({e["n"]} times). In the same run a
+console polling `GET /api/handoffs` every second watches the same queue.
+
+| measure | p50 | p95 |
+|---|---|---|
+| citizen's message → chat in the console, pushed (WebSocket) | {e["push_p50_ms"]:.0f} ms | \
+{e["push_p95_ms"]:.0f} ms |
+| the same, polling the queue every second | {e["poll_p50_ms"]:.0f} ms | {e["poll_p95_ms"]:.0f} ms |
+| queue listing with {q["waiting"]} open conversations (supervisor) | {q["list_p50_ms"]:.1f} ms | \
+{q["list_p95_ms"]:.1f} ms |
+| one chat's detail (transcript, notes, history) in that queue | {q["detail_p50_ms"]:.1f} ms | \
+{q["detail_p95_ms"]:.1f} ms |
+
+An escalation with {q["waiting"]} already waiting took {q["escalation_with_queue_ms"]:.0f} ms.
+
+| target (issue #5) | measured | met |
+|---|---|---|
+| escalation → chat in an open console, p95 ≤ 1 s | {e["push_p95_ms"]:.0f} ms | \
+{"yes" if push_ok else "no"} |
+| a queue of 500 open conversations: list p95 ≤ 200 ms | {q["list_p95_ms"]:.1f} ms | \
+{"yes" if list_ok else "no"} |
 """
 
 
