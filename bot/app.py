@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot import __version__, console
+from bot import __version__, console, workbench
 from bot.agents import AgentDirectory
 from bot.conversation_store import open_store
 from bot.conversations import ConversationService
@@ -27,10 +27,12 @@ from bot.delivery import Delivery
 from bot.escalation import HandoffRulesStore
 from bot.handoff import ConsoleHub, HandoffDesk
 from bot.handoff_store import Handoff, HandoffStore
+from bot.inbox import InboxStore
 from bot.knowledge import KnowledgeStore
 from bot.push import PushHub
 from bot.rasa_client import RasaClient
 from bot.settings import Settings
+from bot.training_data import TrainingData
 from connectors import messenger, twilio, webchat, whatsapp
 from connectors.base import ChannelError, PlatformChannel
 
@@ -190,6 +192,7 @@ def create_app(
         )
         await desk.start()
         app.state.desk = desk
+        app.state.inbox = InboxStore(desk_engine)
         app.state.conversations = ConversationService(
             store,
             rasa,
@@ -243,6 +246,7 @@ def create_app(
     app.state.knowledge = knowledge
     app.state.push = PushHub()
     app.state.console_hub = ConsoleHub()
+    app.state.training_data = TrainingData(settings.project_dir)
     app.state.webchat = webchat.WebchatChannel(settings.webchat_max_message_chars)
 
     app.add_middleware(RequestSizeLimit)
@@ -313,6 +317,7 @@ def create_app(
     app.include_router(whatsapp.router)
     app.include_router(twilio.router)
     console.install(app)
+    app.include_router(workbench.router)
     app.mount("/static", StaticFiles(directory=webchat.STATIC), name="static")
     app.mount("/agent/static", StaticFiles(directory=console.STATIC), name="console")
     return app

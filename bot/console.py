@@ -140,7 +140,7 @@ async def _session(request: Request, desk: Desk) -> Session:
 Current = Annotated[Session, Depends(_session)]
 
 
-def _require(session: Session, role: Role) -> None:
+def require(session: Session, role: Role) -> None:
     if not session.agent.may(role):
         raise ConsoleError(403, "forbidden", "Tu rol no permite esta acción.")
 
@@ -229,7 +229,7 @@ async def handoffs(
     agent = session.agent
     states = state or list(OPEN_STATES)
     if State.CLOSED in states:
-        _require(session, Role.SUPERVISOR)
+        require(session, Role.SUPERVISOR)
     supervisor = agent.may(Role.SUPERVISOR)
     found = await desk.store.listing(
         states, None if supervisor else agent.id, team if supervisor else agent.team or team
@@ -373,7 +373,7 @@ async def desk_info(session: Current, desk: Desk) -> dict[str, Any]:
 @router.get("/api/queue/stats")
 async def queue_stats(session: Current, desk: Desk) -> dict[str, Any]:
     """For supervisors: how many wait, for how long, who is online."""
-    _require(session, Role.SUPERVISOR)
+    require(session, Role.SUPERVISOR)
     counts = await desk.store.counts()
     waiting = await desk.store.listing([State.PENDING])
     now = utcnow()
@@ -397,7 +397,7 @@ async def callbacks(
     status: Annotated[str, Query(pattern="^(open|done|all)$")] = "open",
 ) -> list[dict[str, Any]]:
     """Callback requests left out of hours or with nobody online (tickets)."""
-    _require(session, Role.SUPERVISOR)
+    require(session, Role.SUPERVISOR)
     found = await desk.store.callbacks(None if status == "all" else status)
     return [
         {
@@ -416,7 +416,7 @@ async def callbacks(
 
 @router.post("/api/callbacks/{callback_id}/done")
 async def callback_done(callback_id: int, session: Current, desk: Desk) -> dict[str, Any]:
-    _require(session, Role.SUPERVISOR)
+    require(session, Role.SUPERVISOR)
     if not await desk.store.finish_callback(callback_id, session.agent.id):
         raise ConsoleError(404, "not_found", "No existe ese pedido o ya fue atendido.")
     await desk.store.audit(session.agent.username, "callback_done", actor_id=session.agent.id,
@@ -431,7 +431,7 @@ async def audit(
     handoff_id: int | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
-    _require(session, Role.SUPERVISOR)
+    require(session, Role.SUPERVISOR)
     return await desk.store.audit_log(handoff_id, limit)
 
 
@@ -440,13 +440,13 @@ async def audit(
 
 @router.get("/api/admin/users")
 async def users(session: Current, desk: Desk) -> list[dict[str, Any]]:
-    _require(session, Role.ADMIN)
+    require(session, Role.ADMIN)
     return [a.public() for a in await desk.agents.all()]
 
 
 @router.post("/api/admin/users", status_code=201)
 async def create_user(body: NewUser, session: Current, desk: Desk) -> dict[str, Any]:
-    _require(session, Role.ADMIN)
+    require(session, Role.ADMIN)
     created = await desk.agents.create(
         body.username, body.password, body.role, body.display_name, body.team
     )
@@ -460,7 +460,7 @@ async def create_user(body: NewUser, session: Current, desk: Desk) -> dict[str, 
 async def change_user(
     agent_id: int, body: UserChange, session: Current, desk: Desk
 ) -> dict[str, Any]:
-    _require(session, Role.ADMIN)
+    require(session, Role.ADMIN)
     if agent_id == session.agent.id and (
         body.active is False or body.role not in (None, Role.ADMIN)
     ):
@@ -479,13 +479,13 @@ async def change_user(
 
 @router.get("/api/admin/teams")
 async def teams(session: Current, desk: Desk) -> dict[str, str]:
-    _require(session, Role.ADMIN)
+    require(session, Role.ADMIN)
     return await desk.store.teams()
 
 
 @router.post("/api/admin/teams", status_code=201)
 async def add_team(body: NewTeam, session: Current, desk: Desk) -> dict[str, str]:
-    _require(session, Role.ADMIN)
+    require(session, Role.ADMIN)
     existing = await desk.store.teams()
     if body.name in existing:
         raise ConsoleError(409, "team_exists", f"El equipo «{body.name}» ya existe.")
@@ -497,7 +497,7 @@ async def add_team(body: NewTeam, session: Current, desk: Desk) -> dict[str, str
 
 @router.get("/api/admin/office-hours")
 async def office_hours(session: Current, desk: Desk) -> dict[str, Any]:
-    _require(session, Role.ADMIN)
+    require(session, Role.ADMIN)
     hours = await desk.office_hours()
     return {"hours": hours.as_dict(), "timezone": hours.timezone, "text": hours.describe()}
 
@@ -505,7 +505,7 @@ async def office_hours(session: Current, desk: Desk) -> dict[str, Any]:
 @router.put("/api/admin/office-hours")
 async def set_office_hours(body: dict[str, str], session: Current, desk: Desk) -> dict[str, Any]:
     """Weekdays (mon..sun) to "HH:MM-HH:MM" in Lima time; {} means always open."""
-    _require(session, Role.ADMIN)
+    require(session, Role.ADMIN)
     try:
         hours = OfficeHours.parse(body, desk.rules.desk.office_hours.timezone)
     except EscalationError as exc:

@@ -93,6 +93,13 @@ class ReviewItem(Base):
     picked: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The admins' decision: open, annotated (``label`` is the intent), out_of_scope, spam,
+    #: dismissed.
+    status: Mapped[str] = mapped_column(String(16), index=True, default="open",
+                                        server_default="open")  # fmt: skip
+    label: Mapped[str | None] = mapped_column(String(64))
+    annotated_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    annotated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Team(Base):

@@ -78,6 +78,22 @@ class RasaClient:
         if response.status_code != 200:
             raise EngineUnavailable(f"rasa answered HTTP {response.status_code}")
 
+    async def parse(self, text: str) -> dict[str, Any]:
+        """What the live model understands of ``text`` (intent ranking), without a turn."""
+        try:
+            response = await self._http.post(
+                f"{self._base_url}/model/parse",
+                params={"token": self._token},
+                json={"text": text},
+                timeout=self._timeout,
+            )
+        except httpx.HTTPError as exc:
+            raise EngineUnavailable(f"rasa unreachable: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise EngineUnavailable(f"rasa answered HTTP {response.status_code}")
+        parsed: dict[str, Any] = response.json()
+        return parsed
+
     async def is_ready(self) -> bool:
         """Rasa answers its status API and has a model loaded."""
         try:

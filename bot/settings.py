@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     console_secure_cookie: bool = Field(
         False, description="Send the console's cookie over HTTPS only (set it behind TLS)"
     )
+    project_dir: Path = Field(
+        ROOT, description="The Rasa project the workbench edits (data/nlu, domain.yml, …)"
+    )
     handoff_dir: Path | None = Field(
         None, description="Handoff rules (data/handoff by default): topics, teams, hours"
     )

@@ -127,6 +127,7 @@
     this.status = status;
     this.code = (body && body.error) || "error";
     this.message = (body && body.message) || (status ? "Error del servidor (" + status + ")." : "Sin conexión con el servidor.");
+    this.details = (body && Array.isArray(body.details)) ? body.details : [];
   }
 
   function api(method, path, body) {
@@ -150,6 +151,9 @@
 
   function showLogin(message, notice) {
     $("desk-view").hidden = true;
+    $("sections").hidden = true;
+    $("admin-view").hidden = true;
+    resetAdmin();
     $("session-bar").hidden = true;
     $("login-view").hidden = false;
     showError($("login-error"), notice ? "" : message || "");
@@ -173,8 +177,8 @@
     state.csrf = session.csrf_token;
     state.knownPending = null;
     $("login-view").hidden = true;
-    $("desk-view").hidden = false;
     $("session-bar").hidden = false;
+    setUpSections();
     showWho();
     $("stats").hidden = !isSupervisor();
     $("others-panel").hidden = !isSupervisor();
@@ -859,6 +863,465 @@
     state.timers = [];
     setConnection("closed", "Sin conexión");
   }
+
+  // --- administration (administrators only) ----------------------------------------------------
+  // The API refuses these calls to anyone else; the section is not even shown to them.
+
+  var WEEKDAYS = [["mon", "Lunes"], ["tue", "Martes"], ["wed", "Miércoles"], ["thu", "Jueves"],
+    ["fri", "Viernes"], ["sat", "Sábado"], ["sun", "Domingo"]];
+  var DEFAULT_HOURS = ["08:30", "17:00"];
+  var TEAM_NAME = /^[a-z][a-z0-9_]{0,39}$/;
+  // What a field refused by the API's validation means (its own message is a general one).
+  var FIELD_PROBLEMS = {
+    username: "El usuario debe tener de 2 a 64 caracteres.",
+    password: "Escribe una contraseña (hasta 256 caracteres).",
+    display_name: "El nombre visible puede tener hasta 120 caracteres.",
+    team: "Elige un equipo de la lista.",
+    role: "Elige un rol de la lista.",
+    active: "Indica si la cuenta está activa.",
+    name: "El código del equipo empieza con una letra y solo lleva minúsculas, números y _ (hasta 40).",
+    label: "Escribe el nombre del equipo (hasta 120 caracteres)."
+  };
+  var TABS = ["tab-desk", "tab-admin"];
+
+  var admin = { users: [], teams: {}, editing: null, hoursLoaded: false };
+
+  function isAdmin() { return !!state.me && state.me.role === "admin"; }
+
+  function problemText(error) {
+    if (error.code === "invalid_request") {
+      var texts = [];
+      error.details.forEach(function (d) {
+        var text = FIELD_PROBLEMS[d && d.field];
+        if (text && texts.indexOf(text) < 0) texts.push(text);
+      });
+      if (texts.length) return texts.join(" ");
+    }
+    return error.message;
+  }
+
+  function setUpSections() {
+    var on = isAdmin();
+    var desk = $("desk-view");
+    $("sections").hidden = !on;
+    if (on) {
+      desk.setAttribute("role", "tabpanel");
+      desk.setAttribute("aria-labelledby", "tab-desk");
+    } else {
+      desk.removeAttribute("role");
+      desk.removeAttribute("aria-labelledby");
+    }
+    showSection("desk");
+  }
+
+  function showSection(name) {
+    var adminOn = name === "admin" && isAdmin();
+    $("desk-view").hidden = adminOn;
+    $("admin-view").hidden = !adminOn;
+    TABS.forEach(function (id) {
+      var selected = (id === "tab-admin") === adminOn;
+      $(id).setAttribute("aria-selected", selected ? "true" : "false");
+      $(id).tabIndex = selected ? 0 : -1;
+    });
+    if (adminOn) loadAdmin();
+  }
+
+  TABS.forEach(function (id, index) {
+    var tab = $(id);
+    tab.addEventListener("click", function () { showSection(id === "tab-admin" ? "admin" : "desk"); });
+    tab.addEventListener("keydown", function (ev) {
+      var next = null;
+      if (ev.key === "ArrowRight") next = (index + 1) % TABS.length;
+      else if (ev.key === "ArrowLeft") next = (index + TABS.length - 1) % TABS.length;
+      else if (ev.key === "Home") next = 0;
+      else if (ev.key === "End") next = TABS.length - 1;
+      if (next === null) return;
+      ev.preventDefault();
+      showSection(TABS[next] === "tab-admin" ? "admin" : "desk");
+      $(TABS[next]).focus();
+    });
+  });
+
+  function loadAdmin() {
+    var loads = [loadTeams(), loadUsers()];
+    if (!admin.hoursLoaded) loads.push(loadHours());
+    return Promise.all(loads);
+  }
+
+  function resetAdmin() {
+    closeEditor(false);
+    admin.users = [];
+    admin.teams = {};
+    admin.hoursLoaded = false;
+    $("users").textContent = "";
+    $("teams").textContent = "";
+    ["user-create-form", "team-form", "hours-form"].forEach(function (id) { $(id).reset(); });
+    ["users-info", "users-error", "user-create-error", "user-create-info", "team-error", "team-info",
+      "hours-error", "hours-info"].forEach(function (id) { showError($(id), ""); });
+    $("hours-text").textContent = "";
+    WEEKDAYS.forEach(function (pair) { dayToggled(pair[0]); });
+  }
+
+  function adminTeamLabel(team) {
+    return (team && (admin.teams[team] || state.desk.teams[team])) || team || "Sin equipo";
+  }
+
+  function fillRoles(select, chosen) {
+    select.textContent = "";
+    Object.keys(ROLES).forEach(function (role) {
+      select.appendChild(el("option", { value: role }, ROLES[role]));
+    });
+    select.value = chosen || "agent";
+  }
+
+  function fillTeams(select, chosen) {
+    select.textContent = "";
+    select.appendChild(el("option", { value: "" }, "Sin equipo"));
+    Object.keys(admin.teams).forEach(function (name) {
+      select.appendChild(el("option", { value: name }, admin.teams[name]));
+    });
+    if (chosen && !admin.teams[chosen]) select.appendChild(el("option", { value: chosen }, chosen));
+    select.value = chosen || "";
+  }
+
+  function findUser(id) {
+    return admin.users.find(function (u) { return u.id === id; }) || null;
+  }
+
+  // Users.
+
+  function loadUsers() {
+    return api("GET", "/api/admin/users").then(function (users) {
+      admin.users = users || [];
+      showError($("users-error"), "");
+      renderUsers();
+    }).catch(function (error) { if (error.status !== 401) showError($("users-error"), error.message); });
+  }
+
+  function renderUsers() {
+    var body = $("users");
+    body.textContent = "";
+    var users = admin.users.slice().sort(function (a, b) { return a.username < b.username ? -1 : 1; });
+    users.forEach(function (u) {
+      var row = el("tr", { "data-testid": "user-row", "data-username": u.username, "data-user-id": String(u.id),
+        className: u.active ? "" : "is-inactive" });
+      var who = el("th", { scope: "row", "data-testid": "user-username" }, u.username);
+      if (state.me && u.id === state.me.id) who.appendChild(el("span", { className: "hint" }, " (tú)"));
+      row.appendChild(who);
+      row.appendChild(el("td", { "data-testid": "user-name" }, u.display_name));
+      row.appendChild(el("td", { "data-testid": "user-role" }, ROLES[u.role] || u.role));
+      row.appendChild(el("td", { "data-testid": "user-team" }, u.team ? adminTeamLabel(u.team) : "Sin equipo"));
+      row.appendChild(el("td", { "data-testid": "user-state" }, u.active ? "Activa" : "Desactivada"));
+      var actions = el("td");
+      var edit = el("button", { type: "button", className: "btn", "data-testid": "user-edit",
+        "aria-label": "Editar la cuenta " + u.username }, "Editar");
+      edit.addEventListener("click", function () { openEditor(u.id); });
+      actions.appendChild(edit);
+      row.appendChild(actions);
+      body.appendChild(row);
+    });
+    if (!users.length) {
+      var none = el("tr");
+      none.appendChild(el("td", { colspan: "6", className: "empty" }, "No hay usuarios."));
+      body.appendChild(none);
+    }
+  }
+
+  function focusUserRow(id) {
+    var button = document.querySelector('#users tr[data-user-id="' + id + '"] button');
+    if (button) button.focus();
+  }
+
+  function openEditor(id) {
+    var u = findUser(id);
+    if (!u) return;
+    admin.editing = id;
+    var self = !!state.me && u.id === state.me.id;
+    $("user-edit-title").textContent = "Editar la cuenta «" + u.username + "»";
+    $("edit-display-name").value = u.display_name || "";
+    fillRoles($("edit-role"), u.role);
+    fillTeams($("edit-team"), u.team || "");
+    $("edit-active").checked = !!u.active;
+    $("edit-password").value = "";
+    $("edit-role").disabled = self;
+    $("edit-active").disabled = self;
+    $("edit-self-hint").hidden = !self;
+    showError($("user-edit-error"), "");
+    showError($("users-info"), "");
+    $("user-edit-form").hidden = false;
+    $("edit-display-name").focus();
+  }
+
+  function closeEditor(focusRow) {
+    var id = admin.editing;
+    admin.editing = null;
+    $("edit-password").value = "";
+    $("user-edit-form").hidden = true;
+    showError($("user-edit-error"), "");
+    if (focusRow && id !== null) focusUserRow(id);
+  }
+
+  $("user-edit-cancel").addEventListener("click", function () { closeEditor(true); });
+  $("user-edit-form").addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") { ev.preventDefault(); closeEditor(true); }
+  });
+
+  $("user-edit-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var u = findUser(admin.editing);
+    var box = $("user-edit-error");
+    if (!u) { closeEditor(false); return; }
+    var name = $("edit-display-name").value.trim();
+    if (!name) {
+      showError(box, "Escribe el nombre visible.");
+      $("edit-display-name").focus();
+      return;
+    }
+    var change = {};
+    if (name !== u.display_name) change.display_name = name;
+    if (!$("edit-role").disabled && $("edit-role").value !== u.role) change.role = $("edit-role").value;
+    if ($("edit-team").value !== (u.team || "")) change.team = $("edit-team").value;
+    if (!$("edit-active").disabled && $("edit-active").checked !== !!u.active) change.active = $("edit-active").checked;
+    if ($("edit-password").value) change.password = $("edit-password").value;
+    if (!Object.keys(change).length) {
+      showError(box, "No hay cambios que guardar.");
+      return;
+    }
+    var form = $("user-edit-form");
+    setDisabled(form, true);
+    showError(box, "");
+    api("PATCH", "/api/admin/users/" + u.id, change).then(function (changed) {
+      admin.users = admin.users.map(function (x) { return x.id === changed.id ? changed : x; });
+      if (state.me && changed.id === state.me.id) {
+        state.me.display_name = changed.display_name;
+        state.me.team = changed.team;
+        showWho();
+      }
+      closeEditor(false);
+      renderUsers();
+      focusUserRow(changed.id);
+      showError($("users-info"), "Cambios guardados en la cuenta «" + changed.username + "»." +
+        (change.password ? " La contraseña nueva ya rige y se cerraron sus sesiones." : ""));
+      loadDesk();
+    }).catch(function (error) {
+      showError(box, problemText(error));
+      if (error.code === "weak_password") $("edit-password").select();
+    }).then(function () {
+      setDisabled(form, false);
+      if (admin.editing !== null) {
+        var self = !!state.me && admin.editing === state.me.id;
+        $("edit-role").disabled = self;
+        $("edit-active").disabled = self;
+      }
+    });
+  });
+
+  $("user-create-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var box = $("user-create-error");
+    var username = $("new-username").value.trim();
+    var password = $("new-password").value;
+    showError($("user-create-info"), "");
+    if (!username) {
+      showError(box, "Escribe el usuario.");
+      $("new-username").focus();
+      return;
+    }
+    if (!password) {
+      showError(box, "Escribe una contraseña inicial.");
+      $("new-password").focus();
+      return;
+    }
+    var body = { username: username, password: password, role: $("new-role").value };
+    var name = $("new-display-name").value.trim();
+    if (name) body.display_name = name;
+    if ($("new-team").value) body.team = $("new-team").value;
+    var button = $("user-create-submit");
+    button.disabled = true;
+    showError(box, "");
+    api("POST", "/api/admin/users", body).then(function (created) {
+      $("new-username").value = "";
+      $("new-display-name").value = "";
+      $("new-password").value = "";
+      admin.users = admin.users.filter(function (x) { return x.id !== created.id; }).concat([created]);
+      renderUsers();
+      showError($("user-create-info"), "Usuario «" + created.username + "» creado (" +
+        (ROLES[created.role] || created.role) + (created.team ? ", " + adminTeamLabel(created.team) : "") + ").");
+      $("new-username").focus();
+      loadDesk();
+    }).catch(function (error) {
+      showError(box, problemText(error));
+      if (error.code === "weak_password") $("new-password").select();
+      else if (error.code === "username_taken" || error.code === "invalid_username") $("new-username").select();
+    }).then(function () { button.disabled = false; });
+  });
+
+  // Teams.
+
+  function loadTeams() {
+    return api("GET", "/api/admin/teams").then(function (teams) {
+      admin.teams = teams || {};
+      renderTeams();
+    }).catch(function (error) { if (error.status !== 401) showError($("team-error"), error.message); });
+  }
+
+  function renderTeams() {
+    var list = $("teams");
+    list.textContent = "";
+    Object.keys(admin.teams).forEach(function (name) {
+      var item = el("li", { className: "admin__item", "data-testid": "team-item", "data-team": name });
+      item.appendChild(el("span", { className: "admin__item-label" }, admin.teams[name]));
+      item.appendChild(el("code", { className: "admin__code" }, name));
+      list.appendChild(item);
+    });
+    if (!list.children.length) list.appendChild(el("li", { className: "empty" }, "No hay equipos."));
+    fillTeams($("new-team"), $("new-team").value);
+    if (admin.editing !== null) fillTeams($("edit-team"), $("edit-team").value);
+    if (!$("new-role").options.length) fillRoles($("new-role"), "agent");
+    renderUsers();
+  }
+
+  $("team-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var box = $("team-error");
+    var name = $("team-name").value.trim();
+    var label = $("team-label").value.trim();
+    showError($("team-info"), "");
+    if (!TEAM_NAME.test(name)) {
+      showError(box, FIELD_PROBLEMS.name);
+      $("team-name").focus();
+      return;
+    }
+    if (!label) {
+      showError(box, FIELD_PROBLEMS.label);
+      $("team-label").focus();
+      return;
+    }
+    var form = $("team-form");
+    setDisabled(form, true);
+    showError(box, "");
+    api("POST", "/api/admin/teams", { name: name, label: label }).then(function (teams) {
+      admin.teams = teams || {};
+      form.reset();
+      renderTeams();
+      showError($("team-info"), "Equipo «" + (admin.teams[name] || label) + "» agregado.");
+      loadDesk();
+    }).catch(function (error) {
+      showError(box, problemText(error));
+    }).then(function () {
+      setDisabled(form, false);
+      if (box.textContent) $("team-name").focus();
+    });
+  });
+
+  // Office hours: one row per weekday.
+
+  function buildHoursRows() {
+    var body = $("hours-days");
+    WEEKDAYS.forEach(function (pair) {
+      var day = pair[0];
+      var name = pair[1];
+      var row = el("tr", { "data-testid": "hours-" + day, "data-day": day });
+      row.appendChild(el("th", { scope: "row" }, name));
+      var onCell = el("td");
+      var onLabel = el("label", { className: "check" });
+      var on = el("input", { type: "checkbox", id: "hours-" + day + "-on" });
+      onLabel.appendChild(on);
+      onLabel.appendChild(el("span", { className: "visually-hidden" }, name + ": "));
+      onLabel.appendChild(document.createTextNode("atiende"));
+      onCell.appendChild(onLabel);
+      row.appendChild(onCell);
+      [["opens", "abre"], ["closes", "cierra"]].forEach(function (part) {
+        var cell = el("td");
+        var id = "hours-" + day + "-" + part[0];
+        cell.appendChild(el("label", { "for": id, className: "visually-hidden" }, name + ": " + part[1]));
+        cell.appendChild(el("input", { type: "time", id: id, "data-part": part[0] }));
+        row.appendChild(cell);
+      });
+      on.addEventListener("change", function () { dayToggled(day); });
+      body.appendChild(row);
+    });
+  }
+
+  function dayToggled(day) {
+    var on = $("hours-" + day + "-on").checked;
+    var opens = $("hours-" + day + "-opens");
+    var closes = $("hours-" + day + "-closes");
+    opens.disabled = !on;
+    closes.disabled = !on;
+    if (on && !opens.value) opens.value = DEFAULT_HOURS[0];
+    if (on && !closes.value) closes.value = DEFAULT_HOURS[1];
+  }
+
+  function fillHours(data) {
+    var hours = (data && data.hours) || {};
+    WEEKDAYS.forEach(function (pair) {
+      var day = pair[0];
+      var span = typeof hours[day] === "string" ? hours[day].split("-") : null;
+      $("hours-" + day + "-on").checked = !!span;
+      $("hours-" + day + "-opens").value = span ? span[0] : "";
+      // A time field cannot hold 24:00: the end of the day is 00:00 there.
+      $("hours-" + day + "-closes").value = span ? (span[1] === "24:00" ? "00:00" : span[1]) : "";
+      dayToggled(day);
+    });
+    if (data && data.timezone) $("hours-timezone").textContent = data.timezone;
+    $("hours-text").textContent = hoursText(data);
+  }
+
+  function hoursText(data) {
+    return data && data.text ? data.text : "sin horario fijo, se atiende siempre";
+  }
+
+  function loadHours() {
+    return api("GET", "/api/admin/office-hours").then(function (data) {
+      admin.hoursLoaded = true;
+      fillHours(data);
+    }).catch(function (error) { if (error.status !== 401) showError($("hours-error"), error.message); });
+  }
+
+  $("hours-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var box = $("hours-error");
+    var hours = {};
+    var problems = [];
+    var firstBad = null;
+    WEEKDAYS.forEach(function (pair) {
+      var day = pair[0];
+      if (!$("hours-" + day + "-on").checked) return;
+      var opens = $("hours-" + day + "-opens").value.slice(0, 5);
+      var closes = $("hours-" + day + "-closes").value.slice(0, 5);
+      var ends = closes === "00:00" ? "24:00" : closes;
+      if (!opens || !closes) problems.push(pair[1] + ": escribe la hora en que abre y la hora en que cierra.");
+      else if (ends <= opens) problems.push(pair[1] + ": la hora de cierre debe ser posterior a la de apertura.");
+      else { hours[day] = opens + "-" + ends; return; }
+      if (!firstBad) firstBad = $("hours-" + day + "-" + (opens ? "closes" : "opens"));
+    });
+    showError($("hours-info"), "");
+    if (problems.length) {
+      showError(box, problems.join(" "));
+      firstBad.focus();
+      return;
+    }
+    var form = $("hours-form");
+    setDisabled(form, true);
+    showError(box, "");
+    api("PUT", "/api/admin/office-hours", hours).then(function (data) {
+      admin.hoursLoaded = true;
+      fillHours(data);
+      showError($("hours-info"), "Horario guardado: " + hoursText(data));
+      loadDesk();
+    }).catch(function (error) {
+      showError(box, problemText(error));
+    }).then(function () {
+      setDisabled(form, false);
+      WEEKDAYS.forEach(function (pair) { dayToggled(pair[0]); });
+    });
+  });
+
+  buildHoursRows();
+  WEEKDAYS.forEach(function (pair) { dayToggled(pair[0]); });
+  fillRoles($("new-role"), "agent");
+  fillTeams($("new-team"), "");
 
   // --- start ------------------------------------------------------------------------------------
 

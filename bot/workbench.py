@@ -1,0 +1,184 @@
+"""The admin workbench's API (``/api/admin/…``): the review inbox and its annotation.
+
+Shares the console's sessions, roles and audit log (the ``admin`` role). Annotations are
+written into the training files (:mod:`bot.training_data`); a training picks them up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from bot.agents import Role
+from bot.console import ConsoleError, Current, Desk, require
+from bot.inbox import (
+    ANNOTATED,
+    DISMISSED,
+    OPEN,
+    OUT_OF_SCOPE,
+    OUT_OF_SCOPE_INTENT,
+    SPAM,
+    InboxStore,
+    group_key,
+    mask,
+)
+from bot.rasa_client import EngineUnavailable
+from bot.training_data import TrainingData, TrainingDataError
+
+#: Groups shown with the live model's current prediction (one parse each).
+PREDICTED_GROUPS = 50
+
+router = APIRouter(tags=["admin workbench"])
+
+
+class Annotation(BaseModel):
+    items: list[int] = Field(min_length=1, max_length=2000)
+    action: Literal["intent", "out_of_scope", "spam", "dismiss"]
+    intent: str | None = Field(default=None, max_length=64)
+
+
+class NewIntent(BaseModel):
+    items: list[int] = Field(min_length=1, max_length=2000)
+    intent: str = Field(max_length=64)
+    title: str = Field(min_length=1, max_length=120)
+    answer: str = Field(min_length=1, max_length=4000)
+    source_name: str = Field(default="SUNAT", max_length=120)
+    source_url: str = Field(max_length=300)
+    extra_examples: list[str] = Field(default_factory=list, max_length=200)
+
+
+def _inbox(request: Request) -> InboxStore:
+    inbox: InboxStore = request.app.state.inbox
+    return inbox
+
+
+def _training_data(request: Request) -> TrainingData:
+    data: TrainingData = request.app.state.training_data
+    return data
+
+
+def _refused(exc: TrainingDataError) -> ConsoleError:
+    status = 409 if exc.code in ("conflict", "intent_exists") else 422
+    return ConsoleError(status, exc.code, exc.message)
+
+
+@router.get("/api/admin/inbox")
+async def inbox(
+    request: Request,
+    session: Current,
+    status: Annotated[str, Query(pattern="^(open|annotated|out_of_scope|spam|dismissed)$")] = OPEN,
+    q: Annotated[str, Query(max_length=200)] = "",
+    channel: Annotated[str | None, Query(max_length=32)] = None,
+    days: Annotated[int | None, Query(ge=1, le=365)] = None,
+    show_personal_data: bool = False,
+) -> dict[str, Any]:
+    """Misunderstood messages grouped by near-duplicate text, with counts, channels, dates, what
+    the model guessed then and predicts now. Personal data masked unless asked for."""
+    require(session, Role.ADMIN)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days else None
+    groups = await _inbox(request).groups(status, q, channel, since)
+    rasa = request.app.state.rasa
+
+    async def predict(text: str) -> list[dict[str, Any]]:
+        try:
+            parsed = await rasa.parse(text)
+        except EngineUnavailable:
+            return []
+        ranking = parsed.get("intent_ranking") or []
+        return [
+            {"name": r.get("name"), "confidence": round(float(r.get("confidence") or 0), 4)}
+            for r in ranking[:3]
+        ]
+
+    shown = groups[:500]
+    predictions = await asyncio.gather(*(predict(g.text) for g in shown[:PREDICTED_GROUPS]))
+    if show_personal_data:
+        await request.app.state.desk.store.audit(
+            session.agent.username, "inbox_personal_data_shown", actor_id=session.agent.id
+        )
+    items = []
+    for index, group in enumerate(shown):
+        item = group.public(group.text if show_personal_data else mask(group.text))
+        item["predicted"] = predictions[index] if index < len(predictions) else None
+        items.append(item)
+    return {"counts": await _inbox(request).counts(), "groups": items}
+
+
+@router.get("/api/admin/intents")
+async def intents(request: Request, session: Current) -> list[dict[str, Any]]:
+    """The intents an example can be assigned to, with how many examples each has."""
+    require(session, Role.ADMIN)
+    data = _training_data(request)
+    examples = data.examples_by_intent()
+    return [{"name": name, "examples": len(examples.get(name, []))} for name in data.intents()]
+
+
+@router.post("/api/admin/inbox/annotate")
+async def annotate(
+    body: Annotation, request: Request, session: Current, desk: Desk
+) -> dict[str, Any]:
+    """Assign the items (one example per distinct text) to an intent, or mark them out of
+    scope (they teach ``fuera_de_alcance``), spam or dismissed. Bulk: many items at once."""
+    require(session, Role.ADMIN)
+    store = _inbox(request)
+    texts = await store.texts(body.items)
+    if not texts:
+        raise ConsoleError(404, "not_found", "No existen esos mensajes.")
+    status = {"intent": ANNOTATED, "out_of_scope": OUT_OF_SCOPE, "spam": SPAM,
+              "dismiss": DISMISSED}[body.action]  # fmt: skip
+    label = None
+    plan_problems: list[dict[str, str]] = []
+    if body.action in ("intent", "out_of_scope"):
+        label = OUT_OF_SCOPE_INTENT if body.action == "out_of_scope" else body.intent
+        if not label:
+            raise ConsoleError(422, "missing_intent", "Elige la intención.")
+        distinct: dict[str, str] = {}
+        for text in texts.values():
+            distinct.setdefault(group_key(text), text)
+        try:
+            plan = _training_data(request).add_examples([(t, label) for t in distinct.values()])
+        except TrainingDataError as exc:
+            raise _refused(exc) from exc
+        plan_problems = [
+            {"kind": p.kind, "text": mask(p.text), "intent": p.existing_intent}
+            for p in plan.problems
+        ]
+    decided = await store.decide(list(texts), status, label, session.agent.id)
+    await desk.store.audit(
+        session.agent.username, "inbox_annotated", actor_id=session.agent.id,
+        items=len(texts), status=status, intent=label,
+    )  # fmt: skip
+    return {"decided": decided, "status": status, "intent": label, "problems": plan_problems}
+
+
+@router.post("/api/admin/inbox/new-intent", status_code=201)
+async def new_intent(
+    body: NewIntent, request: Request, session: Current, desk: Desk
+) -> dict[str, Any]:
+    """A new intent from inbox items, with its knowledge-base article (source and review date
+    required); the items are annotated with it."""
+    require(session, Role.ADMIN)
+    store = _inbox(request)
+    texts = await store.texts(body.items)
+    if not texts:
+        raise ConsoleError(404, "not_found", "No existen esos mensajes.")
+    distinct: dict[str, str] = {}
+    for text in [*texts.values(), *body.extra_examples]:
+        distinct.setdefault(group_key(text), text)
+    try:
+        _training_data(request).add_intent(
+            body.intent, list(distinct.values()), body.title, body.answer, body.source_name,
+            body.source_url, dt.date.today(),
+        )  # fmt: skip
+    except TrainingDataError as exc:
+        raise _refused(exc) from exc
+    decided = await store.decide(list(texts), ANNOTATED, body.intent, session.agent.id)
+    await desk.store.audit(
+        session.agent.username, "intent_created", actor_id=session.agent.id,
+        intent=body.intent, examples=len(distinct),
+    )  # fmt: skip
+    return {"intent": body.intent, "examples": len(distinct), "decided": decided}
