@@ -29,10 +29,13 @@ from bot.handoff import ConsoleHub, HandoffDesk
 from bot.handoff_store import Handoff, HandoffStore
 from bot.inbox import InboxStore
 from bot.knowledge import KnowledgeStore
+from bot.model_registry import ModelRegistry
 from bot.push import PushHub
 from bot.rasa_client import RasaClient
 from bot.settings import Settings
+from bot.training import MODELS
 from bot.training_data import TrainingData
+from bot.training_jobs import TrainingJobs
 from connectors import messenger, twilio, webchat, whatsapp
 from connectors.base import ChannelError, PlatformChannel
 
@@ -193,6 +196,9 @@ def create_app(
         await desk.start()
         app.state.desk = desk
         app.state.inbox = InboxStore(desk_engine)
+        app.state.models = ModelRegistry(desk_engine, MODELS)
+        app.state.training_jobs = TrainingJobs(desk_engine, app.state.models, settings.project_dir)
+        await app.state.training_jobs.start()
         app.state.conversations = ConversationService(
             store,
             rasa,
@@ -231,6 +237,7 @@ def create_app(
             yield
         finally:
             await desk.close()
+            await app.state.training_jobs.close()
             await app.state.delivery.close()
             await http.aclose()
             await store.close()

@@ -10,6 +10,7 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 from dotenv import load_dotenv
@@ -77,7 +78,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from bot.training import train
 
-    train(config=args.config, force=args.force)
+    train(config=args.config, force=args.force, root=args.project or ROOT)
     return 0
 
 
@@ -274,6 +275,113 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _workbench(job: Any) -> int:
+    """Run ``job(registry, rasa)`` against the gateway's database and the running Rasa."""
+    import asyncio
+
+    import httpx
+
+    from bot.db import create_engine, migrate
+    from bot.model_registry import DeployRefused, ModelRegistry
+    from bot.rasa_client import EngineUnavailable, RasaClient
+    from bot.training import MODELS
+
+    settings = _settings()
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate(engine)
+            async with httpx.AsyncClient() as http:
+                rasa = RasaClient(
+                    http, settings.rasa_url, settings.rasa_token.get_secret_value(), 300.0
+                )
+                code: int = await job(ModelRegistry(engine, MODELS), rasa, settings)
+                return code
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except DeployRefused as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except EngineUnavailable as exc:
+        print(f"error: Rasa did not answer ({exc}); is it running?", file=sys.stderr)
+        return 1
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate a model on the held-out set and the conversation tests, record it, compare."""
+    from bot.model_registry import EVALUATIONS, compare, evaluate_model, sync_live
+    from bot.training import fingerprint, model_path
+
+    model = Path(args.model) if args.model else model_path()
+    if not model.exists():
+        print(f"error: {model} not found (train first: python -m bot train)", file=sys.stderr)
+        return 1
+
+    async def job(registry: Any, rasa: Any, _: Settings) -> int:
+        live = await sync_live(registry, rasa)
+        print(f"evaluating {model.name} (held-out set and conversation tests)", flush=True)
+        metrics = evaluate_model(model, EVALUATIONS / model.name.removesuffix(".tar.gz"))
+        live_metrics = live.metrics if live is not None and live.file != model.name else None
+        if live is not None and live.file != model.name and not live_metrics:
+            print(f"evaluating the live model {live.file}", flush=True)
+            live_metrics = evaluate_model(
+                registry.path(live), EVALUATIONS / live.file.removesuffix(".tar.gz")
+            )
+            await registry.record(live.file, live.data_hash, live.created_by, live_metrics)
+        metrics["comparison"] = compare(metrics, live_metrics)
+        await registry.record(model.name, fingerprint(), "cli", metrics)
+        result = metrics["comparison"]
+        print(
+            f"{model.name}: macro-F1 {metrics['macro_f1']:.4f}, accuracy "
+            f"{metrics['accuracy']:.4f}, conversation tests "
+            f"{'pass' if metrics.get('conversations_passed') else 'FAIL'}; against the live "
+            f"model: {result['verdict']} ({len(result['changed'])} predictions changed)"
+        )
+        return 0
+
+    return _workbench(job)
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from bot.model_registry import deploy
+
+    async def job(registry: Any, rasa: Any, settings: Settings) -> int:
+        model = await registry.by_file(Path(args.model).name)
+        if model is None:
+            print(
+                f"error: {args.model} is not evaluated; run python -m bot evaluate {args.model}",
+                file=sys.stderr,
+            )
+            return 1
+        previous = await deploy(
+            registry, rasa, model, "cli", settings.deploy_max_f1_drop, args.override
+        )
+        print(f"{model.file} is live (was {previous.file if previous else 'none'})")
+        return 0
+
+    return _workbench(job)
+
+
+def cmd_rollback(_: argparse.Namespace) -> int:
+    from bot.model_registry import deploy, sync_live
+
+    async def job(registry: Any, rasa: Any, __: Settings) -> int:
+        await sync_live(registry, rasa)
+        previous = await registry.previous()
+        if previous is None:
+            print("error: there is no earlier model to go back to", file=sys.stderr)
+            return 1
+        replaced = await deploy(registry, rasa, previous, "cli", 1.0, "rollback")
+        print(f"{previous.file} is live again (replaced {replaced.file if replaced else 'none'})")
+        return 0
+
+    return _workbench(job)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -290,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("train", help="train a model unless one for the current data exists")
     p.add_argument("--config", default="config.yml")
     p.add_argument("--force", action="store_true")
+    p.add_argument("--project", type=Path, help="the Rasa project (default: this repository)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("check-knowledge", help="validate the knowledge base against the domain")
@@ -319,6 +428,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--norm", required=True, help='e.g. "RS N.° 000-2025/SUNAT"')
     p.add_argument("--source", required=True, help="the official https:// page of the norm")
     p.set_defaults(func=cmd_load_cronograma)
+
+    p = sub.add_parser("evaluate", help="evaluate a model and compare it with the live one")
+    p.add_argument("model", nargs="?", help="model file (default: the current data's model)")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("deploy", help="make an evaluated model live (Rasa's PUT /model)")
+    p.add_argument("model")
+    p.add_argument("--override", help="deploy even if worse than the live model: the reason")
+    p.set_defaults(func=cmd_deploy)
+
+    p = sub.add_parser("rollback", help="make the previously live model live again")
+    p.set_defaults(func=cmd_rollback)
 
     p = sub.add_parser("create-user", help="create an agents' console account")
     p.add_argument("username")

@@ -218,6 +218,40 @@ class DeskSetting(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ModelRow(Base):
+    """A trained model: its file, the data it was trained from, its held-out metrics, and
+    whether it is live (``trained`` → ``live`` → ``retired``)."""
+
+    __tablename__ = "models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file: Mapped[str] = mapped_column(String(200), unique=True)
+    data_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    deployed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    deployed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class TrainingJob(Base):
+    """A training started from the workbench: queued → running → succeeded | failed."""
+
+    __tablename__ = "training_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    stage: Mapped[str | None] = mapped_column(String(40))
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("models.id"))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 def _sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -93,6 +94,33 @@ class RasaClient:
             raise EngineUnavailable(f"rasa answered HTTP {response.status_code}")
         parsed: dict[str, Any] = response.json()
         return parsed
+
+    async def loaded_model(self) -> str | None:
+        """The file name of the model Rasa has loaded, if any."""
+        try:
+            response = await self._http.get(
+                f"{self._base_url}/status", params={"token": self._token}, timeout=5.0
+            )
+        except httpx.HTTPError as exc:
+            raise EngineUnavailable(f"rasa unreachable: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise EngineUnavailable(f"rasa answered HTTP {response.status_code}")
+        model = (response.json() or {}).get("model_file")
+        return Path(str(model)).name if model else None
+
+    async def replace_model(self, model_file: Path) -> None:
+        """Load another model (Rasa's ``PUT /model``); the current one answers meanwhile."""
+        try:
+            response = await self._http.put(
+                f"{self._base_url}/model",
+                params={"token": self._token},
+                json={"model_file": str(model_file)},
+                timeout=300.0,
+            )
+        except httpx.HTTPError as exc:
+            raise EngineUnavailable(f"rasa unreachable: {type(exc).__name__}") from exc
+        if response.status_code not in (200, 204):
+            raise EngineUnavailable(f"rasa refused the model: HTTP {response.status_code}")
 
     async def is_ready(self) -> bool:
         """Rasa answers its status API and has a model loaded."""

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     console_secure_cookie: bool = Field(
         False, description="Send the console's cookie over HTTPS only (set it behind TLS)"
     )
+    deploy_max_f1_drop: float = Field(
+        0.01, ge=0, le=1, description="Largest held-out macro-F1 drop a deploy accepts"
+    )
     project_dir: Path = Field(
         ROOT, description="The Rasa project the workbench edits (data/nlu, domain.yml, …)"
     )

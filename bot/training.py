@@ -33,6 +33,8 @@ def _files(root: Path, inputs: Iterable[str]) -> list[Path]:
     files: list[Path] = []
     for name in inputs:
         path = root / name
+        if not path.exists():  # a project copy without the code: the repository's code
+            path = ROOT / name
         if path.is_dir():
             files.extend(
                 p
@@ -49,26 +51,27 @@ def fingerprint(root: Path = ROOT, config: str = "config.yml") -> str:
     digest = hashlib.sha256()
     inputs = [config if i == "config.yml" else i for i in TRAINING_INPUTS]
     for path in _files(root, inputs):
-        digest.update(str(path.relative_to(root)).encode())
+        digest.update(str(path.relative_to(root if path.is_relative_to(root) else ROOT)).encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()[:16]
 
 
-def model_path(config: str = "config.yml") -> Path:
+def model_path(config: str = "config.yml", root: Path = ROOT) -> Path:
     name = Path(config).stem
     prefix = "" if name == "config" else f"{name}-"
-    return MODELS / f"{prefix}{fingerprint(config=config)}.tar.gz"
+    return MODELS / f"{prefix}{fingerprint(root, config)}.tar.gz"
 
 
 #: Rasa's log line for each component trained, or taken from its training cache.
 _PROGRESS = re.compile(r"(Finished training|Restored) component '([^']+)'")
 
 
-def train(config: str = "config.yml", force: bool = False) -> Path:
-    """Train unless a model for the current inputs exists; show progress; return its path."""
-    target = model_path(config)
+def train(config: str = "config.yml", force: bool = False, root: Path = ROOT) -> Path:
+    """Train unless a model for the current inputs exists; show progress; return its path.
+    ``root``: the Rasa project (config, domain, data) when it is not the repository."""
+    target = model_path(config, root)
     if target.exists() and not force:
         print(f"model up to date: {target.relative_to(ROOT)}", flush=True)
         return target
@@ -91,7 +94,7 @@ def train(config: str = "config.yml", force: bool = False) -> Path:
     with log_path.open("w") as log:
         process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=root,
             env=engine_environ(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -1,4 +1,5 @@
-"""The admin workbench's API (``/api/admin/…``): the review inbox and its annotation.
+"""The admin workbench's API (``/api/admin/…``): the review inbox and its annotation, training
+jobs, the model registry, evaluation, deploy and rollback.
 
 Shares the console's sessions, roles and audit log (the ``admin`` role). Annotations are
 written into the training files (:mod:`bot.training_data`); a training picks them up.
@@ -8,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
 from bot.agents import Role
@@ -26,8 +29,10 @@ from bot.inbox import (
     group_key,
     mask,
 )
+from bot.model_registry import DeployRefused, ModelRegistry, deploy, sync_live
 from bot.rasa_client import EngineUnavailable
 from bot.training_data import TrainingData, TrainingDataError
+from bot.training_jobs import TrainingJobs
 
 #: Groups shown with the live model's current prediction (one parse each).
 PREDICTED_GROUPS = 50
@@ -128,8 +133,12 @@ async def annotate(
     texts = await store.texts(body.items)
     if not texts:
         raise ConsoleError(404, "not_found", "No existen esos mensajes.")
-    status = {"intent": ANNOTATED, "out_of_scope": OUT_OF_SCOPE, "spam": SPAM,
-              "dismiss": DISMISSED}[body.action]  # fmt: skip
+    status = {
+        "intent": ANNOTATED,
+        "out_of_scope": OUT_OF_SCOPE,
+        "spam": SPAM,
+        "dismiss": DISMISSED,
+    }[body.action]
     label = None
     plan_problems: list[dict[str, str]] = []
     if body.action in ("intent", "out_of_scope"):
@@ -149,9 +158,13 @@ async def annotate(
         ]
     decided = await store.decide(list(texts), status, label, session.agent.id)
     await desk.store.audit(
-        session.agent.username, "inbox_annotated", actor_id=session.agent.id,
-        items=len(texts), status=status, intent=label,
-    )  # fmt: skip
+        session.agent.username,
+        "inbox_annotated",
+        actor_id=session.agent.id,
+        items=len(texts),
+        status=status,
+        intent=label,
+    )
     return {"decided": decided, "status": status, "intent": label, "problems": plan_problems}
 
 
@@ -171,14 +184,186 @@ async def new_intent(
         distinct.setdefault(group_key(text), text)
     try:
         _training_data(request).add_intent(
-            body.intent, list(distinct.values()), body.title, body.answer, body.source_name,
-            body.source_url, dt.date.today(),
-        )  # fmt: skip
+            body.intent,
+            list(distinct.values()),
+            body.title,
+            body.answer,
+            body.source_name,
+            body.source_url,
+            dt.date.today(),
+        )
     except TrainingDataError as exc:
         raise _refused(exc) from exc
     decided = await store.decide(list(texts), ANNOTATED, body.intent, session.agent.id)
     await desk.store.audit(
-        session.agent.username, "intent_created", actor_id=session.agent.id,
-        intent=body.intent, examples=len(distinct),
-    )  # fmt: skip
+        session.agent.username,
+        "intent_created",
+        actor_id=session.agent.id,
+        intent=body.intent,
+        examples=len(distinct),
+    )
     return {"intent": body.intent, "examples": len(distinct), "decided": decided}
+
+
+# --- train, evaluate, deploy ----------------------------------------------------------------------
+
+
+class DeployBody(BaseModel):
+    override_reason: str | None = Field(default=None, max_length=500)
+
+
+def _jobs(request: Request) -> TrainingJobs:
+    jobs: TrainingJobs = request.app.state.training_jobs
+    return jobs
+
+
+def _registry(request: Request) -> ModelRegistry:
+    registry: ModelRegistry = request.app.state.models
+    return registry
+
+
+@router.post("/api/admin/training", status_code=202)
+async def start_training(request: Request, session: Current, desk: Desk) -> dict[str, Any]:
+    """Queue a training (one runs at a time, in its own process; the live model keeps
+    answering). Follow it with ``GET /api/admin/training/{id}``."""
+    require(session, Role.ADMIN)
+    job_id = await _jobs(request).submit(session.agent.username)
+    await desk.store.audit(
+        session.agent.username, "training_started", actor_id=session.agent.id, job=job_id
+    )
+    job = await _jobs(request).get(job_id)
+    assert job is not None
+    return job
+
+
+@router.get("/api/admin/training")
+async def trainings(request: Request, session: Current) -> list[dict[str, Any]]:
+    require(session, Role.ADMIN)
+    return await _jobs(request).all()
+
+
+@router.get("/api/admin/training/{job_id}")
+async def training(job_id: int, request: Request, session: Current) -> dict[str, Any]:
+    """A job's stage and progress (components trained, seconds left)."""
+    require(session, Role.ADMIN)
+    job = await _jobs(request).get(job_id)
+    if job is None:
+        raise ConsoleError(404, "not_found", "No existe ese entrenamiento.")
+    return job
+
+
+@router.get("/api/admin/training/{job_id}/log", response_class=PlainTextResponse)
+async def training_log(job_id: int, request: Request, session: Current) -> str:
+    require(session, Role.ADMIN)
+    path = _jobs(request).log_path(job_id)
+    if not path.exists():
+        raise ConsoleError(404, "not_found", "Ese entrenamiento no tiene registro.")
+    return path.read_text(encoding="utf-8", errors="replace")[-200_000:]
+
+
+@router.get("/api/admin/models")
+async def models(request: Request, session: Current) -> list[dict[str, Any]]:
+    """Every model: when, who, the data hash, the metrics, which one is live."""
+    require(session, Role.ADMIN)
+    await sync_live(_registry(request), request.app.state.rasa)
+    return [m.public() for m in await _registry(request).all()]
+
+
+@router.get("/api/admin/models/{model_id}")
+async def model_detail(model_id: int, request: Request, session: Current) -> dict[str, Any]:
+    """A model's evaluation against the live model: better / worse / same with the numbers,
+    per-intent precision, recall and F1, the examples whose prediction changed."""
+    require(session, Role.ADMIN)
+    model = await _registry(request).get(model_id)
+    if model is None:
+        raise ConsoleError(404, "not_found", "No existe ese modelo.")
+    metrics = model.metrics or {}
+    return {
+        **model.public(),
+        "comparison": metrics.get("comparison"),
+        "per_intent": metrics.get("per_intent"),
+        "has_confusion_matrix": Path(str(metrics.get("confusion_matrix", ""))).is_file(),
+    }
+
+
+@router.get("/api/admin/models/{model_id}/confusion.png")
+async def confusion_matrix(model_id: int, request: Request, session: Current) -> FileResponse:
+    require(session, Role.ADMIN)
+    model = await _registry(request).get(model_id)
+    picture = Path(str((model.metrics or {}).get("confusion_matrix", ""))) if model else None
+    if picture is None or not picture.is_file():
+        raise ConsoleError(404, "not_found", "Ese modelo no tiene matriz de confusión.")
+    return FileResponse(picture, media_type="image/png")
+
+
+@router.post("/api/admin/models/{model_id}/deploy")
+async def deploy_model(
+    model_id: int, body: DeployBody, request: Request, session: Current, desk: Desk
+) -> dict[str, Any]:
+    """Make the model live through Rasa's ``PUT /model`` (no request fails during the swap).
+    Refused when it is worse than the live one beyond the allowed margin, unless a reason for
+    the override is given (recorded in the audit log)."""
+    require(session, Role.ADMIN)
+    registry = _registry(request)
+    model = await registry.get(model_id)
+    if model is None:
+        raise ConsoleError(404, "not_found", "No existe ese modelo.")
+    settings = request.app.state.settings
+    override = (body.override_reason or "").strip() or None
+    try:
+        previous = await deploy(
+            registry,
+            request.app.state.rasa,
+            model,
+            session.agent.username,
+            settings.deploy_max_f1_drop,
+            override,
+        )
+    except DeployRefused as exc:
+        raise ConsoleError(409, exc.code, exc.message) from exc
+    except EngineUnavailable as exc:
+        raise ConsoleError(
+            503, "engine_unavailable", "Rasa no cargó el modelo: intenta de nuevo."
+        ) from exc
+    await desk.store.audit(
+        session.agent.username,
+        "model_deployed",
+        actor_id=session.agent.id,
+        model=model.file,
+        previous=previous.file if previous else None,
+        override=override,
+    )
+    live = await registry.get(model_id)
+    assert live is not None
+    return live.public()
+
+
+@router.post("/api/admin/models/rollback")
+async def rollback(request: Request, session: Current, desk: Desk) -> dict[str, Any]:
+    """Back to the model that was live before (one action)."""
+    require(session, Role.ADMIN)
+    registry = _registry(request)
+    await sync_live(registry, request.app.state.rasa)
+    previous = await registry.previous()
+    if previous is None:
+        raise ConsoleError(409, "nothing_to_roll_back", "No hay un modelo anterior al que volver.")
+    try:
+        replaced = await deploy(
+            registry, request.app.state.rasa, previous, session.agent.username, 1.0, "rollback"
+        )
+    except DeployRefused as exc:
+        raise ConsoleError(409, exc.code, exc.message) from exc
+    except EngineUnavailable as exc:
+        raise ConsoleError(
+            503, "engine_unavailable", "Rasa no cargó el modelo: intenta de nuevo."
+        ) from exc
+    await desk.store.audit(
+        session.agent.username,
+        "model_rolled_back",
+        actor_id=session.agent.id,
+        model=previous.file,
+        replaced=replaced.file if replaced else None,
+    )
+    live = await registry.get(previous.id)
+    assert live is not None
+    return live.public()
