@@ -23,6 +23,8 @@ from bot.watched_directory import WatchedDirectory
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "data" / "handoff"
 FILE = "handoff.yml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_NAMES = dict(zip(WEEKDAYS, ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado",
+                                 "domingo"), strict=True))  # fmt: skip
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
@@ -53,21 +55,25 @@ class OfficeHours:
         if raw is None:
             raw = {}
         if not isinstance(raw, dict):
-            raise EscalationError("office_hours: must map weekdays (mon..sun) to HH:MM-HH:MM")
+            raise EscalationError("el horario debe indicar días (mon..sun) y horas HH:MM-HH:MM")
         days: dict[int, tuple[dt.time, dt.time]] = {}
         for day, hours in raw.items():
             if day not in WEEKDAYS:
-                raise EscalationError(f"office_hours.{day}: not a weekday (mon..sun)")
+                raise EscalationError(f"«{day}» no es un día (mon..sun)")
             match = _HOURS.match(str(hours).strip())
             if match is None:
-                raise EscalationError(f"office_hours.{day}: write the hours as HH:MM-HH:MM")
+                raise EscalationError(
+                    f"{_DAY_NAMES.get(day, day)}: escribe las horas como HH:MM-HH:MM"
+                )
             h1, m1, h2, m2 = (int(g) for g in match.groups())
             if h2 == 24 and m2 != 0:
                 raise EscalationError(f"office_hours.{day}: a day ends at 24:00 at the latest")
             opens = dt.time(h1, m1)
             closes = dt.time(23, 59, 59) if h2 == 24 else dt.time(h2, m2)
             if closes <= opens:
-                raise EscalationError(f"office_hours.{day}: closes before it opens")
+                raise EscalationError(
+                    f"{_DAY_NAMES.get(day, day)}: la hora de cierre es anterior a la de apertura"
+                )
             days[WEEKDAYS.index(day)] = (opens, closes)
         return cls(days, timezone)
 

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.browser
 KB = load_knowledge(ROOT / "data" / "knowledge")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = ROOT / "var" / "console.png"
+ADMIN_SCREENSHOT = ROOT / "var" / "console-admin.png"
 TITLE = "Consola de asesores"
 #: Live updates (WebSocket on the console, server-sent events on the web chat) arrive well
 #: within this; a page reload would make the test pass for the wrong reason, so none is done.
@@ -43,19 +44,28 @@ def desk_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield stack
 
 
-@pytest.fixture(scope="module")
-def supervisor(desk_stack: Stack) -> Account:
-    """A supervisor created as an administrator does it: ``python -m bot create-user``."""
-    account = Account(f"ana_{secrets.token_hex(4)}", secrets.token_urlsafe(12))
+def create_user(stack: Stack, prefix: str, role: str, name: str) -> Account:
+    """An account created as an administrator does it: ``python -m bot create-user``."""
+    account = Account(f"{prefix}_{secrets.token_hex(4)}", secrets.token_urlsafe(12))
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "create-user", account.username, "--role", "supervisor",
-         "--name", "Ana", "--password-stdin"],
+        [sys.executable, "-m", "bot", "create-user", account.username, "--role", role,
+         "--name", name, "--password-stdin"],
         input=account.password + "\n",
-        env={**os.environ, "DATABASE_URL": desk_stack.settings.database_url},
+        env={**os.environ, "DATABASE_URL": stack.settings.database_url},
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     return account
+
+
+@pytest.fixture(scope="module")
+def supervisor(desk_stack: Stack) -> Account:
+    return create_user(desk_stack, "ana", "supervisor", "Ana")
+
+
+@pytest.fixture(scope="module")
+def administrator(desk_stack: Stack) -> Account:
+    return create_user(desk_stack, "rosa", "admin", "Rosa")
 
 
 @pytest.fixture(scope="module")
@@ -117,9 +127,10 @@ def citizen(browser: Browser) -> Iterator[Page]:
 
 def log_in(page: Page, base_url: str, account: Account, password: str | None = None) -> None:
     page.goto(base_url + "/agent")
-    page.get_by_label("Usuario").fill(account.username)
-    page.get_by_label("Contraseña").fill(password or account.password)
-    page.get_by_role("button", name="Ingresar").click()
+    form = page.get_by_test_id("login-form")  # the administration has its own "Usuario" fields
+    form.get_by_label("Usuario").fill(account.username)
+    form.get_by_label("Contraseña").fill(password or account.password)
+    form.get_by_role("button", name="Ingresar").click()
 
 
 def bot_says(page: Page):  # type: ignore[no-untyped-def]
@@ -227,3 +238,118 @@ def test_agent_takes_a_chat_answers_and_closes_it(
     ruc = KB.require("ruc_que_es").answer.splitlines()[0]
     expect(bot_says(citizen)).to_contain_text(ruc, timeout=LIVE_MS)
     expect(console.get_by_test_id("queue-item")).to_have_count(0)
+
+
+def test_admin_manages_users_teams_and_office_hours(
+    desk_stack: Stack, administrator: Account, console: Page, browser: Browser
+) -> None:
+    """Runs last in the module: it changes the office hours (and puts them back)."""
+    base_url = desk_stack.base_url
+    log_in(console, base_url, administrator)
+    expect(console.get_by_test_id("who")).to_contain_text("Rosa · Administrador")
+    desk_tab = console.get_by_role("tab", name="Atención")
+    admin_tab = console.get_by_role("tab", name="Administración")
+    expect(desk_tab).to_have_attribute("aria-selected", "true")
+    expect(console.get_by_test_id("admin-view")).to_be_hidden()
+
+    # The section opens from the keyboard (tabs: arrow keys).
+    desk_tab.focus()
+    console.keyboard.press("ArrowRight")
+    expect(admin_tab).to_be_focused()
+    expect(admin_tab).to_have_attribute("aria-selected", "true")
+    admin = console.get_by_role("tabpanel", name="Administración")
+    expect(admin).to_be_visible()
+    expect(console.get_by_test_id("queue")).to_be_hidden()
+    rows = console.get_by_test_id("user-row")
+    expect(rows.filter(has_text=administrator.username)).to_have_count(1)
+
+    # A new agent: a too-short password is refused with the API's Spanish message.
+    create = console.get_by_test_id("user-create-form")
+    new_agent = Account(f"luis_{secrets.token_hex(4)}", secrets.token_urlsafe(12))
+    password_field = create.get_by_label("Contraseña inicial")
+    expect(password_field).to_have_attribute("type", "password")
+    expect(password_field).to_have_attribute("autocomplete", "new-password")
+    create.get_by_label("Usuario").fill(new_agent.username)
+    create.get_by_label("Nombre visible").fill("Luis")
+    create.get_by_label("Rol").select_option(label="Asesor")
+    password_field.fill("corta")
+    create.get_by_role("button", name="Crear usuario").click()
+    expect(console.get_by_test_id("user-create-error")).to_have_text(
+        "La contraseña debe tener al menos 12 caracteres."
+    )
+    expect(password_field).to_be_focused()
+    expect(rows.filter(has_text=new_agent.username)).to_have_count(0)
+
+    password_field.fill(new_agent.password)
+    create.get_by_role("button", name="Crear usuario").click()
+    row = console.locator(f'[data-testid="user-row"][data-username="{new_agent.username}"]')
+    expect(row).to_have_count(1)
+    expect(row.get_by_test_id("user-name")).to_have_text("Luis")
+    expect(row.get_by_test_id("user-role")).to_have_text("Asesor")
+    expect(row.get_by_test_id("user-state")).to_have_text("Activa")
+    expect(console.get_by_test_id("user-create-error")).to_be_hidden()
+    expect(console.get_by_test_id("user-create-info")).to_contain_text(new_agent.username)
+    expect(password_field).to_have_value("")  # never kept nor shown
+    expect(admin).not_to_contain_text(new_agent.password)
+
+    # A new team, then the agent moved into it (the edit form has no password in it).
+    team = f"equipo_{secrets.token_hex(3)}"
+    label = "Fraccionamiento " + team[-6:]
+    teams = console.get_by_test_id("team-form")
+    teams.get_by_label("Código").fill(team)
+    teams.get_by_label("Nombre del equipo").fill(label)
+    teams.get_by_role("button", name="Agregar equipo").click()
+    expect(console.get_by_test_id("team-info")).to_have_text(f"Equipo «{label}» agregado.")
+    expect(console.locator(f'[data-testid="team-item"][data-team="{team}"]')).to_contain_text(label)
+    teams.get_by_label("Código").fill(team)
+    teams.get_by_label("Nombre del equipo").fill("Otra vez")
+    teams.get_by_role("button", name="Agregar equipo").click()
+    expect(console.get_by_test_id("team-error")).to_have_text(f"El equipo «{team}» ya existe.")
+
+    row.get_by_role("button", name="Editar").click()
+    edit = console.get_by_test_id("user-edit-form")
+    expect(edit.get_by_label("Nueva contraseña")).to_have_value("")
+    expect(edit.get_by_label("Nueva contraseña")).to_have_attribute("type", "password")
+    edit.get_by_label("Equipo").select_option(label=label)
+    edit.get_by_role("button", name="Guardar cambios").click()
+    expect(edit).to_be_hidden()
+    expect(row.get_by_test_id("user-team")).to_have_text(label)
+    expect(row.get_by_role("button", name="Editar")).to_be_focused()
+
+    # Office hours: Monday only, described in Spanish; then always open again.
+    hours = console.get_by_test_id("hours-form")
+    expect(console.get_by_test_id("hours-text")).to_contain_text("se atiende siempre")
+    monday = hours.get_by_test_id("hours-mon")
+    expect(monday.get_by_label("abre")).to_be_disabled()
+    monday.get_by_label("atiende").check()
+    monday.get_by_label("abre").fill("09:15")
+    monday.get_by_label("cierra").fill("13:45")
+    hours.get_by_role("button", name="Guardar horario").click()
+    expect(console.get_by_test_id("hours-info")).to_have_text(
+        "Horario guardado: lunes de 09:15 a 13:45"
+    )
+    expect(console.get_by_test_id("hours-text")).to_contain_text("lunes de 09:15 a 13:45")
+    expect(console.get_by_test_id("office-hours")).to_contain_text("lunes de 09:15 a 13:45")
+    ADMIN_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    console.set_viewport_size({"width": 1366, "height": 1400})  # the whole section at once
+    console.screenshot(path=str(ADMIN_SCREENSHOT))
+    console.set_viewport_size({"width": 1366, "height": 860})
+    monday.get_by_label("atiende").uncheck()
+    hours.get_by_role("button", name="Guardar horario").click()
+    expect(console.get_by_test_id("hours-info")).to_contain_text("se atiende siempre")
+    expect(console.get_by_test_id("office-hours")).to_contain_text("Sin horario fijo")
+
+    # The new agent signs in elsewhere: the desk, in their team, and no administration.
+    tab = Tab(browser, 1366, 860)
+    try:
+        agent = tab.page
+        log_in(agent, base_url, new_agent)
+        expect(agent.get_by_test_id("who")).to_contain_text(f"Luis · Asesor · {label}")
+        expect(agent.get_by_test_id("queue-empty")).to_be_visible()
+        expect(agent.get_by_role("tab")).to_have_count(0)
+        expect(agent.get_by_test_id("sections")).to_be_hidden()
+        expect(agent.get_by_test_id("admin-view")).to_be_hidden()
+        status = agent.evaluate("fetch('/api/admin/users').then((r) => r.status)")
+        assert status == 403
+    finally:
+        tab.close()
