@@ -192,6 +192,7 @@ def test_roles(app_client: TestClient) -> None:
     assert dup.status_code == 409
     hours = admin.put("/api/admin/office-hours", {"mon": "25:00-26:00"})
     assert hours.status_code == 422 and hours.json()["error"] == "invalid_hours"
+    assert hours.json()["message"] == "Horario no válido: lunes: escribe las horas como HH:MM-HH:MM"
     hours = admin.put("/api/admin/office-hours", {"mon": "08:30-17:00", "tue": "08:30-17:00"})
     assert hours.json()["text"] == "lunes a martes de 08:30 a 17:00"
     audit = [e["action"] for e in jefa.get("/api/audit").json()]
