@@ -87,6 +87,7 @@ def train(config: str = "config.yml", force: bool = False, root: Path = ROOT) ->
         str(MODELS),
         "--fixed-model-name",
         target.name.removesuffix(".tar.gz"),
+        "-v",  # the components' progress (LOG_LEVEL in the environment may ask for less)
     ]
     print(f"training {target.name} from {config} (log: {log_path.relative_to(ROOT)})", flush=True)
     started = time.monotonic()
