@@ -29,6 +29,7 @@ from bot.handoff import ConsoleHub, HandoffDesk
 from bot.handoff_store import Handoff, HandoffStore
 from bot.inbox import InboxStore
 from bot.knowledge import KnowledgeStore
+from bot.knowledge_editor import KnowledgeEditor
 from bot.model_registry import ModelRegistry
 from bot.push import PushHub
 from bot.rasa_client import RasaClient
@@ -196,6 +197,9 @@ def create_app(
         await desk.start()
         app.state.desk = desk
         app.state.inbox = InboxStore(desk_engine)
+        app.state.knowledge_editor = KnowledgeEditor(
+            desk_engine, settings.knowledge_dir, settings.knowledge_review_days
+        )
         app.state.models = ModelRegistry(desk_engine, MODELS)
         app.state.training_jobs = TrainingJobs(desk_engine, app.state.models, settings.project_dir)
         await app.state.training_jobs.start()

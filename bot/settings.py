@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     console_secure_cookie: bool = Field(
         False, description="Send the console's cookie over HTTPS only (set it behind TLS)"
     )
+    knowledge_review_days: int = Field(
+        365, gt=0, description="An article not reviewed for longer is flagged in the workbench"
+    )
     deploy_max_f1_drop: float = Field(
         0.01, ge=0, le=1, description="Largest held-out macro-F1 drop a deploy accepts"
     )

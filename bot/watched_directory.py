@@ -64,6 +64,13 @@ class WatchedDirectory(Generic[T]):
                     self._reload_if_changed()
         return self._value
 
+    def refresh(self) -> T:
+        """Check the files now (after this process changed one) and return the value."""
+        with self._lock:
+            self._checked_at = time.monotonic()
+            self._reload_if_changed()
+        return self._value
+
     def _reload_if_changed(self) -> None:
         fresh_snapshot = snapshot(self.directory, self._pattern)
         if fresh_snapshot == self._snapshot:

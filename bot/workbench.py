@@ -1,5 +1,5 @@
 """The admin workbench's API (``/api/admin/…``): the review inbox and its annotation, training
-jobs, the model registry, evaluation, deploy and rollback.
+jobs, the model registry, evaluation, deploy and rollback, and the knowledge-base editor.
 
 Shares the console's sessions, roles and audit log (the ``admin`` role). Annotations are
 written into the training files (:mod:`bot.training_data`); a training picks them up.
@@ -29,6 +29,7 @@ from bot.inbox import (
     group_key,
     mask,
 )
+from bot.knowledge_editor import EditRefused, KnowledgeEditor, preview
 from bot.model_registry import DeployRefused, ModelRegistry, deploy, sync_live
 from bot.rasa_client import EngineUnavailable
 from bot.training_data import TrainingData, TrainingDataError
@@ -367,3 +368,122 @@ async def rollback(request: Request, session: Current, desk: Desk) -> dict[str, 
     live = await registry.get(previous.id)
     assert live is not None
     return live.public()
+
+
+# --- knowledge-base editor ------------------------------------------------------------------------
+
+
+class ButtonIn(BaseModel):
+    title: str = Field(min_length=1, max_length=80)
+    payload: str = Field(min_length=1, max_length=200)
+
+
+class SourceIn(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+    url: str = Field(pattern=r"^https://", max_length=300)
+
+
+class ArticleEdit(BaseModel):
+    title: str | None = Field(default=None, min_length=1, max_length=120)
+    answer: str | None = Field(default=None, min_length=1, max_length=4000)
+    buttons: list[ButtonIn] | None = Field(default=None, max_length=3)
+    source: SourceIn | None = None
+    reviewed: dt.date | None = None
+    variants: dict[Literal["webchat", "messenger", "whatsapp", "twilio"], str] | None = None
+
+
+class PreviewBody(BaseModel):
+    answer: str = Field(min_length=1, max_length=4000)
+    buttons: list[ButtonIn] = Field(default_factory=list, max_length=3)
+
+
+def _editor(request: Request) -> KnowledgeEditor:
+    editor: KnowledgeEditor = request.app.state.knowledge_editor
+    return editor
+
+
+@router.get("/api/admin/articles")
+async def articles(request: Request, session: Current) -> list[dict[str, Any]]:
+    """Every article with its source and review date; ``overdue`` when past its review."""
+    require(session, Role.ADMIN)
+    editor = _editor(request)
+    return [
+        {
+            "id": a.id,
+            "title": a.title,
+            "reviewed": a.reviewed.isoformat(),
+            "overdue": editor.overdue(a.reviewed),
+            "source": a.source.url,
+            "tags": list(a.tags),
+        }
+        for a in request.app.state.knowledge.current.articles
+    ]
+
+
+@router.get("/api/admin/articles/{article_id}")
+async def article(article_id: str, request: Request, session: Current) -> dict[str, Any]:
+    require(session, Role.ADMIN)
+    found = request.app.state.knowledge.current.get(article_id)
+    if found is None:
+        raise ConsoleError(404, "not_found", "No existe ese artículo.")
+    versions = await _editor(request).versions(article_id)
+    return {
+        "id": found.id,
+        "title": found.title,
+        "answer": found.answer,
+        "buttons": [{"title": b.title, "payload": b.payload} for b in found.buttons],
+        "source": {"name": found.source.name, "url": found.source.url},
+        "reviewed": found.reviewed.isoformat(),
+        "overdue": _editor(request).overdue(found.reviewed),
+        "variants": dict(found.variants),
+        "templates": sorted(found.templates),
+        "versions": [
+            {"id": v.id, "author": v.author, "at": v.created_at.isoformat()} for v in versions
+        ],
+    }
+
+
+@router.put("/api/admin/articles/{article_id}")
+async def edit_article(
+    article_id: str, body: ArticleEdit, request: Request, session: Current, desk: Desk
+) -> dict[str, Any]:
+    """Change an article; live at once (no retraining); the previous version is kept."""
+    require(session, Role.ADMIN)
+    changes = body.model_dump(exclude_none=True)
+    if "buttons" in changes:
+        changes["buttons"] = [b for b in changes["buttons"]]
+    try:
+        await _editor(request).save(article_id, changes, session.agent.username)
+    except EditRefused as exc:
+        status = 404 if exc.code == "not_found" else 422
+        raise ConsoleError(status, exc.code, exc.message, problems=exc.problems) from exc
+    request.app.state.knowledge.refresh()  # live now in the gateway; the actions follow
+    await desk.store.audit(
+        session.agent.username,
+        "article_edited",
+        actor_id=session.agent.id,
+        article=article_id,
+        fields=sorted(changes),
+    )
+    return await article(article_id, request, session)
+
+
+@router.get(
+    "/api/admin/articles/{article_id}/versions/{version_id}", response_class=PlainTextResponse
+)
+async def article_version(
+    article_id: str, version_id: int, request: Request, session: Current
+) -> str:
+    """An earlier version of the article's file, as it was."""
+    require(session, Role.ADMIN)
+    for version in await _editor(request).versions(article_id):
+        if version.id == version_id:
+            return version.content
+    raise ConsoleError(404, "not_found", "No existe esa versión.")
+
+
+@router.post("/api/admin/articles/preview")
+async def preview_article(body: PreviewBody, session: Current) -> dict[str, Any]:
+    """What web chat, Messenger and WhatsApp would show, with each platform's limits."""
+    require(session, Role.ADMIN)
+    return preview(body.answer, [b.model_dump() for b in body.buttons])
