@@ -58,6 +58,9 @@ MAX_BODY_BYTES = 64 * 1024
 #: Meta batches several events in one webhook: up to 1 MiB there.
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 _LARGE_BODY_PATHS = ("/webhooks/messenger", "/webhooks/whatsapp")
+#: An uploaded project zip (the training data and the knowledge base).
+UPLOAD_MAX_BODY_BYTES = 10 * 1024 * 1024
+_UPLOAD_PATHS = ("/api/admin/project.zip",)
 
 
 class RequestSizeLimit:
@@ -74,6 +77,8 @@ class RequestSizeLimit:
         limit = self.max_bytes
         if scope["path"].startswith(_LARGE_BODY_PATHS):
             limit = max(limit, WEBHOOK_MAX_BODY_BYTES)
+        if scope["path"].startswith(_UPLOAD_PATHS):
+            limit = max(limit, UPLOAD_MAX_BODY_BYTES)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._refuse(scope, receive, send)

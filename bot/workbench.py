@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.responses import FileResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
+from bot import project_archive
 from bot.agents import Role
 from bot.console import ConsoleError, Current, Desk, require
 from bot.inbox import (
@@ -487,3 +488,42 @@ async def preview_article(body: PreviewBody, session: Current) -> dict[str, Any]
     """What web chat, Messenger and WhatsApp would show, with each platform's limits."""
     require(session, Role.ADMIN)
     return preview(body.answer, [b.model_dump() for b in body.buttons])
+
+
+# --- the project as a zip ---------------------------------------------------------------------
+
+
+@router.get("/api/admin/project.zip")
+async def download_project(request: Request, session: Current) -> Response:
+    """The training data and the knowledge base as a zip (the layout of the repository)."""
+    require(session, Role.ADMIN)
+    settings = request.app.state.settings
+    data = await asyncio.to_thread(
+        project_archive.export, settings.project_dir, settings.knowledge_dir
+    )
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="asistente-datos.zip"'},
+    )
+
+
+@router.put("/api/admin/project.zip")
+async def upload_project(request: Request, session: Current, desk: Desk) -> dict[str, Any]:
+    """Replace training files and articles with those of a zip (body: the zip itself,
+    ``Content-Type: application/zip``). Checked whole before anything is written; a training
+    validates the data again (``rasa data validate``) before it starts."""
+    require(session, Role.ADMIN)
+    data = await request.body()
+    settings = request.app.state.settings
+    try:
+        written = await asyncio.to_thread(
+            project_archive.apply, data, settings.project_dir, settings.knowledge_dir
+        )
+    except project_archive.ArchiveError as exc:
+        raise ConsoleError(422, exc.code, exc.message, problems=exc.problems) from exc
+    request.app.state.knowledge.refresh()
+    await desk.store.audit(
+        session.agent.username, "project_uploaded", actor_id=session.agent.id, files=len(written)
+    )
+    return {"written": written}

@@ -50,7 +50,9 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def client(settings: Settings, project: Path) -> Iterator[TestClient]:
-    settings = settings.model_copy(update={"project_dir": project})
+    settings = settings.model_copy(
+        update={"project_dir": project, "knowledge_dir": project / "data" / "knowledge"}
+    )
     app = create_app(settings, transport=httpx.MockTransport(engine))
     with TestClient(app) as test_client:
         for name, role in (("admin", Role.ADMIN), ("ana", Role.AGENT)):
@@ -163,3 +165,15 @@ def test_spam_and_dismiss_and_roles(client: TestClient) -> None:
         assert response.status_code == 200
     assert inbox(client, admin)["groups"] == []
     assert inbox(client, admin)["counts"] == {"spam": 2, "dismissed": 1}
+
+
+def test_the_project_as_a_zip(client: TestClient, project: Path) -> None:
+    admin, ana = session(client, "admin"), session(client, "ana")
+    assert client.get("/api/admin/project.zip", headers=ana).status_code == 403
+    download = client.get("/api/admin/project.zip", headers=admin)
+    assert download.headers["content-type"] == "application/zip"
+    zip_type = {**admin, "Content-Type": "application/zip"}
+    bad = client.put("/api/admin/project.zip", content=b"no es zip", headers=zip_type)
+    assert bad.status_code == 422 and bad.json()["error"] == "not_a_zip"
+    uploaded = client.put("/api/admin/project.zip", content=download.content, headers=zip_type)
+    assert uploaded.status_code == 200 and "domain.yml" in uploaded.json()["written"]
