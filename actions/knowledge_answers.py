@@ -44,6 +44,10 @@ def use_knowledge(store: KnowledgeStore) -> None:
     _store = store
 
 
+#: Key of the custom payload naming the article an answer came from.
+RATED_KEY = "article"
+
+
 def utter_article(
     dispatcher: CollectingDispatcher,
     article: Article,
@@ -90,9 +94,11 @@ class ActionAnswer(Action):
         kb = knowledge().current
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         article = kb.get(intent) if intent not in SYSTEM_ARTICLES else None
-        utter_article(
-            dispatcher, article or kb.require("fallback"), tracker, answer_handoff(tracker)
-        )
+        report: Dict[str, Any] = dict(answer_handoff(tracker) or {})
+        if article is not None:
+            # The gateway offers 👍/👎 on answers from an article (the review inbox).
+            report[RATED_KEY] = article.id
+        utter_article(dispatcher, article or kb.require("fallback"), tracker, report or None)
         return []
 
 

@@ -22,7 +22,7 @@ import sqlite3
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -88,6 +88,8 @@ class NewReview:
     text: str
     intents: list[dict[str, Any]]
     offered: list[str]
+    #: ``clarification`` or ``feedback`` (a citizen's 👎 on an answer).
+    source: str = field(default="clarification", kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -531,13 +533,13 @@ class SqliteStore(ConversationStore):
     async def record_review(self, item: NewReview) -> int:
         row = (
             item.conversation_id, item.message_id, item.text, _json_list(item.intents),
-            _json_list(item.offered), _sqlite_time(utcnow()),
+            _json_list(item.offered), _sqlite_time(utcnow()), item.source,
         )  # fmt: skip
 
         def job(db: sqlite3.Connection) -> int:
             cursor = db.execute(
                 "INSERT INTO review_items (conversation_id, message_id, text, intents, offered, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "created_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
             assert cursor.lastrowid is not None
@@ -557,12 +559,12 @@ class SqliteStore(ConversationStore):
         def job(db: sqlite3.Connection) -> list[Review]:
             rows = db.execute(
                 "SELECT conversation_id, message_id, text, intents, offered, id, picked, "
-                "created_at FROM review_items ORDER BY id DESC LIMIT ?",
+                "created_at, source FROM review_items ORDER BY id DESC LIMIT ?",
                 (limit,),
             ).fetchall()
             return [
-                Review(c, m, t, json.loads(i), json.loads(o), id_, p, _from_sqlite(at))
-                for c, m, t, i, o, id_, p, at in rows
+                Review(c, m, t, json.loads(i), json.loads(o), id_, p, _from_sqlite(at), source=src)
+                for c, m, t, i, o, id_, p, at, src in rows
             ]
 
         return await self._call(job)
@@ -815,7 +817,7 @@ class SqlStore(ConversationStore):
                 .values(
                     conversation_id=item.conversation_id, message_id=item.message_id,
                     text=item.text, intents=item.intents, offered=item.offered,
-                    created_at=utcnow(),
+                    created_at=utcnow(), source=item.source,
                 )
                 .returning(ReviewItem.id)
             )  # fmt: skip
@@ -836,13 +838,14 @@ class SqlStore(ConversationStore):
                 select(
                     ReviewItem.conversation_id, ReviewItem.message_id, ReviewItem.text,
                     ReviewItem.intents, ReviewItem.offered, ReviewItem.id, ReviewItem.picked,
-                    ReviewItem.created_at,
+                    ReviewItem.created_at, ReviewItem.source,
                 )
                 .order_by(ReviewItem.id.desc())
                 .limit(limit)
             )  # fmt: skip
             return [
-                Review(c, m, t, i, o, id_, p, _as_utc(at)) for c, m, t, i, o, id_, p, at in rows
+                Review(c, m, t, i, o, id_, p, _as_utc(at), source=src)
+                for c, m, t, i, o, id_, p, at, src in rows
             ]
 
     async def ping(self) -> bool:

@@ -30,6 +30,12 @@ logger = logging.getLogger(__name__)
 ID_CACHE_SIZE = 10_000
 #: An inbound message's status when it went to the agents' desk instead of the engine.
 TO_PEOPLE = "to_agent"
+#: A citizen's rating of an answer (the web chat's 👍/👎, quick replies elsewhere).
+RATE_UP, RATE_DOWN = "/valorar_si", "/valorar_no"
+#: The article with the rating's wording.
+RATING = "valoracion"
+#: Web chat messages the page shows 👍/👎 under.
+RATEABLE_KEY = "valorar"
 #: The gateway's own article, shown when the engine cannot answer.
 ENGINE_DOWN_ARTICLE = "error_servicio"
 
@@ -64,6 +70,9 @@ class ConversationService:
         #: Clarifications waiting for the citizen's next message: conversation → (review
         #: item, offered payloads). Lost on restart: the item then stays without a pick.
         self._open_reviews: dict[int, tuple[int, list[str]]] = {}
+        #: The last answer that can be rated, per conversation: (question's message id, the
+        #: question, the article that answered). Lost on restart: a late 👎 is kept without it.
+        self._rateable: dict[int, tuple[int, str, str]] = {}
 
     async def handle(self, inbound: InboundMessage) -> list[BotMessage]:
         """Record the message, ask the engine, record and return the answers."""
@@ -99,11 +108,16 @@ class ConversationService:
         if replies is None and desk is not None and desk.owns(conversation_id):
             replies = await desk.take_inbound(conversation_id, inbound)
             await self._store.record_outcome(
-                message_id, TO_PEOPLE, conversation_id, [Outbound.of(m) for m in replies],
+                message_id,
+                TO_PEOPLE,
+                conversation_id,
+                [Outbound.of(m) for m in replies],
                 reply_status,
-            )  # fmt: skip
+            )
             self._last_active[conversation_id] = self._clock()
             return replies
+        if replies is None and inbound.text in (RATE_UP, RATE_DOWN):
+            replies = await self._rate(conversation_id, message_id, inbound)
         if replies is None:
             await self._expire_idle_session(conversation_id, inbound)
             try:
@@ -119,6 +133,12 @@ class ConversationService:
 
         replies, clarification = _take_clarification(replies)
         replies, handoff = take_handoff_request(replies)
+        replies, article = _take_rated_article(replies)
+        if article is not None and handoff is None:
+            self._rateable[conversation_id] = (message_id, inbound.text, article)
+            if len(self._rateable) > ID_CACHE_SIZE:
+                self._rateable.pop(next(iter(self._rateable)))
+            _offer_rating(replies, inbound.channel, self._knowledge.current.require(RATING))
         if handoff is not None and desk is not None:
             replies += await desk.escalate(conversation_id, inbound.channel, handoff)
         await self._store.record_outcome(
@@ -139,6 +159,29 @@ class ConversationService:
             (time.perf_counter() - started) * 1000,
         )
         return replies
+
+    async def _rate(
+        self, conversation_id: int, message_id: int, inbound: InboundMessage
+    ) -> list[BotMessage]:
+        """A citizen's 👍/👎 on the last answer; a 👎 goes to the admins' review inbox with the
+        question and the article that answered it. Not sent to the engine."""
+        article = self._knowledge.current.require(RATING)
+        rated = self._rateable.pop(conversation_id, None)
+        if inbound.text == RATE_UP:
+            return [{"text": article.render("gracias_si")}]
+        question_id, question, answered_with = rated or (message_id, "", "")
+        intents = [{"name": answered_with, "confidence": 1.0}] if answered_with else []
+        await self._store.record_review(
+            NewReview(
+                conversation_id,
+                question_id,
+                question or "(respuesta sin pregunta)",
+                intents,
+                [],
+                source="feedback",
+            )
+        )
+        return [{"text": article.render("gracias_no")}]
 
     async def _expire_idle_session(self, conversation_id: int, inbound: InboundMessage) -> None:
         """After ``session_idle`` without messages, the engine starts the conversation afresh
@@ -209,3 +252,40 @@ def _take_clarification(
                 continue  # nothing left to show
         kept.append(reply)
     return kept, found
+
+
+def _take_rated_article(replies: list[BotMessage]) -> tuple[list[BotMessage], str | None]:
+    """The article an answer came from (the engine marks answers that can be rated)."""
+    found = None
+    kept: list[BotMessage] = []
+    for reply in replies:
+        custom = reply.get("custom")
+        if isinstance(custom, dict) and "article" in custom:
+            value = custom.pop("article")
+            found = value if isinstance(value, str) else found
+            if not custom:
+                del reply["custom"]
+            if not any(key != "recipient_id" for key in reply):
+                continue
+        kept.append(reply)
+    return kept, found
+
+
+def _offer_rating(replies: list[BotMessage], channel: str, article: Any) -> None:
+    """Mark the answer for the web chat's 👍/👎, or add them as quick replies elsewhere (when
+    the platform still has room for two more buttons)."""
+    answer = next((r for r in reversed(replies) if r.get("text")), None)
+    if answer is None:
+        return
+    if channel == "webchat":
+        custom = answer.get("custom")
+        answer["custom"] = {**(custom if isinstance(custom, dict) else {}), RATEABLE_KEY: True}
+        return
+    buttons = list(answer.get("buttons") or [])
+    if len(buttons) + 2 > 3:
+        return
+    answer["buttons"] = [
+        *buttons,
+        {"title": article.render("boton_si"), "payload": RATE_UP},
+        {"title": article.render("boton_no"), "payload": RATE_DOWN},
+    ]

@@ -98,6 +98,10 @@ class ReviewItem(Base):
     status: Mapped[str] = mapped_column(String(16), index=True, default="open",
                                         server_default="open")  # fmt: skip
     label: Mapped[str | None] = mapped_column(String(64))
+    #: ``clarification`` (the assistant was unsure) or ``feedback`` (a citizen's 👎).
+    source: Mapped[str] = mapped_column(
+        String(16), default="clarification", server_default="clarification"
+    )
     annotated_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     annotated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -24,8 +24,12 @@ from bot.db import Conversation, HandoffRow, ReviewItem, utcnow
 from bot.handoff_store import aware
 
 OPEN, ANNOTATED, OUT_OF_SCOPE, SPAM, DISMISSED = (
-    "open", "annotated", "out_of_scope", "spam", "dismissed",
-)  # fmt: skip
+    "open",
+    "annotated",
+    "out_of_scope",
+    "spam",
+    "dismissed",
+)
 DECISIONS = (ANNOTATED, OUT_OF_SCOPE, SPAM, DISMISSED)
 #: Out-of-scope messages teach the assistant's ``fuera_de_alcance`` intent.
 OUT_OF_SCOPE_INTENT = "fuera_de_alcance"
@@ -62,6 +66,8 @@ class Group:
     guessed: list[dict[str, Any]] = field(default_factory=list)
     picked: list[str] = field(default_factory=list)
     handoffs: int = 0
+    #: ``clarification`` (the assistant was unsure), ``feedback`` (a citizen's 👎).
+    sources: set[str] = field(default_factory=set)
 
     def public(self, shown: str) -> dict[str, Any]:
         return {
@@ -75,6 +81,7 @@ class Group:
             "guessed": self.guessed,
             "picked": sorted({p for p in self.picked if p}),
             "handoffs": self.handoffs,
+            "sources": sorted(self.sources),
         }
 
 
@@ -89,6 +96,7 @@ class InboxStore:
         channel: str | None = None,
         since: dt.datetime | None = None,
         limit: int = 2000,
+        source: str | None = None,
     ) -> list[Group]:
         """Items grouped by near-duplicate text, the largest groups first."""
         handoffs = (
@@ -99,24 +107,32 @@ class InboxStore:
         )
         stmt = (
             select(
-                ReviewItem.id, ReviewItem.text, ReviewItem.intents, ReviewItem.picked,
-                ReviewItem.created_at, Conversation.channel, handoffs.c.n,
+                ReviewItem.id,
+                ReviewItem.text,
+                ReviewItem.intents,
+                ReviewItem.picked,
+                ReviewItem.created_at,
+                Conversation.channel,
+                handoffs.c.n,
+                ReviewItem.source,
             )
             .join(Conversation, Conversation.id == ReviewItem.conversation_id)
             .outerjoin(handoffs, handoffs.c.conversation_id == ReviewItem.conversation_id)
             .where(ReviewItem.status == status)
             .order_by(ReviewItem.id.desc())
             .limit(limit)
-        )  # fmt: skip
+        )
         if channel:
             stmt = stmt.where(Conversation.channel == channel)
+        if source:
+            stmt = stmt.where(ReviewItem.source == source)
         if since is not None:
             stmt = stmt.where(ReviewItem.created_at >= since)
         async with self._engine.connect() as db:
             rows = (await db.execute(stmt)).all()
         wanted = fold(query).strip()
         groups: dict[str, Group] = {}
-        for item_id, text, intents, picked, created, chan, handed in rows:
+        for item_id, text, intents, picked, created, chan, handed, origin in rows:
             if wanted and wanted not in fold(text):
                 continue
             key = group_key(text)
@@ -125,6 +141,7 @@ class InboxStore:
                 group = groups[key] = Group(key, text, guessed=list(intents or [])[:3])
             group.items.append(item_id)
             group.channels.add(chan)
+            group.sources.add(origin)
             created_at = aware(created)
             if created_at is not None:
                 group.first_at = min(filter(None, (group.first_at, created_at)))

@@ -42,6 +42,7 @@ SYSTEM_ARTICLES = (
     "error_servicio",
     "adjunto_no_soportado",
     "derivacion",
+    "valoracion",
 )
 
 _REQUIRED = ("id", "title", "answer", "source", "reviewed")

@@ -81,13 +81,15 @@ async def inbox(
     q: Annotated[str, Query(max_length=200)] = "",
     channel: Annotated[str | None, Query(max_length=32)] = None,
     days: Annotated[int | None, Query(ge=1, le=365)] = None,
+    source: Annotated[str | None, Query(pattern="^(clarification|feedback)$")] = None,
     show_personal_data: bool = False,
 ) -> dict[str, Any]:
-    """Misunderstood messages grouped by near-duplicate text, with counts, channels, dates, what
-    the model guessed then and predicts now. Personal data masked unless asked for."""
+    """Misunderstood messages (clarifications, fallbacks, 👎 on answers) grouped by
+    near-duplicate text, with counts, channels, dates, what the model guessed then and predicts
+    now. Personal data masked unless asked for."""
     require(session, Role.ADMIN)
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days else None
-    groups = await _inbox(request).groups(status, q, channel, since)
+    groups = await _inbox(request).groups(status, q, channel, since, source=source)
     rasa = request.app.state.rasa
 
     async def predict(text: str) -> list[dict[str, Any]]:

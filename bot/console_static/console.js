@@ -1333,6 +1333,1001 @@
   fillRoles($("new-role"), "agent");
   fillTeams($("new-team"), "");
 
+  // --- the workbench: review inbox, training, models (administrators only) ----------------------
+  // Sub-sections of the administration. Every text that comes from the server (messages of
+  // citizens, intent names, logs, errors) goes into the page with textContent.
+
+  var POLL_MS = 2000;
+  var INBOX_DEBOUNCE_MS = 300;
+  var CHANGED_SHOWN = 100;
+  var ADMIN_PANES = ["people", "inbox", "training", "models"];
+  var INTENT_NAME = /^[a-z][a-z0-9_]{2,63}$/;
+  var INBOX_STATUSES = {
+    open: "Por revisar", annotated: "Asignados a una intención", out_of_scope: "Fuera de alcance",
+    spam: "Spam", dismissed: "Descartados"
+  };
+  var JOB_STATES = { queued: "En cola", running: "En curso", succeeded: "Listo", failed: "Falló" };
+  var MODEL_STATES = { trained: "Entrenado", live: "En uso", retired: "Retirado" };
+  var VERDICTS = {
+    better: "Mejor que el modelo en uso", worse: "Peor que el modelo en uso", same: "Igual que el modelo en uso"
+  };
+
+  var wb = {
+    pane: "people",
+    groups: [], counts: {}, picked: {}, intents: [], inboxSeq: 0, inboxTimer: null,
+    jobs: [], watched: null, pollTimer: null, logId: null,
+    models: [], modelId: null, detail: null, overriding: false
+  };
+
+  function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
+
+  function setText(node, text) {
+    // Live regions re-announce a text set again; only real changes are written.
+    if (node.textContent !== text) node.textContent = text;
+  }
+
+  function decimal(value, digits) {
+    if (typeof value !== "number") return "—";
+    return value.toLocaleString("es-PE", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  }
+
+  function signed(value) {
+    if (typeof value !== "number") return "—";
+    return (value > 0 ? "+" : value < 0 ? "−" : "") + decimal(Math.abs(value), 3);
+  }
+
+  function percentText(value) {
+    return typeof value === "number" ? decimal(value * 100, 1) + " %" : "—";
+  }
+
+  function secondsText(seconds) {
+    if (typeof seconds !== "number") return "";
+    return seconds < 60 ? Math.max(1, Math.round(seconds)) + " s" : durationText(seconds);
+  }
+
+  // Sub-sections.
+
+  function selectPaneTab(name) {
+    ADMIN_PANES.forEach(function (pane) {
+      var on = pane === name;
+      $("admin-" + pane).hidden = !on;
+      $("admin-tab-" + pane).setAttribute("aria-selected", on ? "true" : "false");
+      $("admin-tab-" + pane).tabIndex = on ? 0 : -1;
+    });
+  }
+
+  function showAdminPane(name, focus) {
+    if (ADMIN_PANES.indexOf(name) < 0) name = "people";
+    wb.pane = name;
+    selectPaneTab(name);
+    if (focus) $("admin-tab-" + name).focus();
+    if (name === "people") return loadAdmin();
+    if (name === "inbox") return Promise.all([loadIntents(), loadInbox()]);
+    if (name === "training") return loadJobs();
+    return loadModels();
+  }
+
+  ADMIN_PANES.forEach(function (pane, index) {
+    var tab = $("admin-tab-" + pane);
+    tab.addEventListener("click", function () { showAdminPane(pane, false); });
+    tab.addEventListener("keydown", function (ev) {
+      var next = null;
+      if (ev.key === "ArrowRight") next = (index + 1) % ADMIN_PANES.length;
+      else if (ev.key === "ArrowLeft") next = (index + ADMIN_PANES.length - 1) % ADMIN_PANES.length;
+      else if (ev.key === "Home") next = 0;
+      else if (ev.key === "End") next = ADMIN_PANES.length - 1;
+      if (next === null) return;
+      ev.preventDefault();
+      showAdminPane(ADMIN_PANES[next], true);
+    });
+  });
+
+  function resetWorkbench() {
+    window.clearTimeout(wb.pollTimer);
+    window.clearTimeout(wb.inboxTimer);
+    wb.pane = "people";
+    wb.groups = [];
+    wb.counts = {};
+    wb.picked = {};
+    wb.intents = [];
+    wb.inboxSeq++;
+    wb.jobs = [];
+    wb.watched = null;
+    wb.pollTimer = null;
+    wb.logId = null;
+    wb.models = [];
+    wb.modelId = null;
+    wb.detail = null;
+    wb.overriding = false;
+    selectPaneTab("people");
+    ["inbox-groups", "inbox-problems", "inbox-intent", "training-jobs", "training-log", "models", "per-intent",
+      "changed"].forEach(function (id) { $(id).textContent = ""; });
+    ["inbox-filters", "new-intent-form", "deploy-form"].forEach(function (id) { $(id).reset(); });
+    ["inbox-error", "inbox-info", "new-intent-error", "training-error", "training-info", "models-error",
+      "models-info", "deploy-error", "deploy-info"].forEach(function (id) { showError($(id), ""); });
+    ["inbox-problems-box", "new-intent-form", "training-current", "training-log-box", "model-detail", "confusion",
+      "override-box"].forEach(function (id) { $(id).hidden = true; });
+    $("inbox-new").setAttribute("aria-expanded", "false");
+    $("inbox-summary").textContent = "";
+    $("inbox-empty").hidden = true;
+    $("confusion-img").removeAttribute("src");
+    updateStartButton();
+  }
+
+  // Review inbox.
+
+  function inboxPath() {
+    var params = ["status=" + encodeURIComponent($("inbox-status").value || "open")];
+    var q = $("inbox-q").value.trim();
+    if (q) params.push("q=" + encodeURIComponent(q));
+    if ($("inbox-channel").value) params.push("channel=" + encodeURIComponent($("inbox-channel").value));
+    if ($("inbox-days").value) params.push("days=" + encodeURIComponent($("inbox-days").value));
+    params.push("show_personal_data=" + ($("inbox-personal").checked ? "true" : "false"));
+    return "/api/admin/inbox?" + params.join("&");
+  }
+
+  function loadInbox() {
+    var seq = ++wb.inboxSeq;
+    var list = $("inbox-groups");
+    list.setAttribute("aria-busy", "true");
+    setText($("inbox-summary"), "Cargando la bandeja…");
+    return api("GET", inboxPath()).then(function (data) {
+      if (seq !== wb.inboxSeq) return;
+      wb.groups = (data && data.groups) || [];
+      wb.counts = (data && data.counts) || {};
+      var present = {};
+      wb.groups.forEach(function (g) { present[g.key] = true; });
+      Object.keys(wb.picked).forEach(function (key) { if (!present[key]) delete wb.picked[key]; });
+      renderInbox();
+    }).catch(function (error) {
+      if (seq !== wb.inboxSeq) return;
+      setText($("inbox-summary"), "");
+      if (error.status !== 401) showError($("inbox-error"), problemText(error));
+    }).then(function () {
+      if (seq === wb.inboxSeq) list.removeAttribute("aria-busy");
+    });
+  }
+
+  function loadIntents() {
+    return api("GET", "/api/admin/intents").then(function (intents) {
+      wb.intents = (intents || []).slice().sort(function (a, b) { return a.name < b.name ? -1 : 1; });
+      fillIntents();
+    }).catch(function (error) { if (error.status !== 401) showError($("inbox-error"), error.message); });
+  }
+
+  function pickedGroups() {
+    return wb.groups.filter(function (g) { return wb.picked[g.key]; });
+  }
+
+  function itemsOf(groups) {
+    var items = [];
+    groups.forEach(function (g) { items = items.concat(g.items || []); });
+    return items;
+  }
+
+  // The model's current top guesses for these groups: the intents offered first.
+  function suggestions(groups) {
+    var best = {};
+    groups.forEach(function (g) {
+      (g.predicted || []).slice(0, 3).forEach(function (p) {
+        if (!p || !p.name || p.name === "nlu_fallback") return;
+        var confidence = typeof p.confidence === "number" ? p.confidence : 0;
+        if (!(p.name in best) || best[p.name] < confidence) best[p.name] = confidence;
+      });
+    });
+    return Object.keys(best).map(function (name) { return { name: name, confidence: best[name] }; })
+      .sort(function (a, b) { return b.confidence - a.confidence; }).slice(0, 3);
+  }
+
+  function fillIntents() {
+    var select = $("inbox-intent");
+    var chosen = select.value;
+    var suggested = suggestions(pickedGroups());
+    var names = suggested.map(function (s) { return s.name; });
+    select.textContent = "";
+    select.appendChild(el("option", { value: "" }, "Elige una intención…"));
+    if (suggested.length) {
+      var first = el("optgroup", { label: "Sugeridas por el modelo" });
+      suggested.forEach(function (s) {
+        first.appendChild(el("option", { value: s.name }, s.name + " · " + confidenceLabel(s.confidence)));
+      });
+      select.appendChild(first);
+    }
+    var all = el("optgroup", { label: "Todas las intenciones" });
+    wb.intents.forEach(function (intent) {
+      if (names.indexOf(intent.name) >= 0) return;
+      all.appendChild(el("option", { value: intent.name },
+        intent.name + " (" + plural(intent.examples || 0, "ejemplo", "ejemplos") + ")"));
+    });
+    if (all.children.length) select.appendChild(all);
+    select.value = chosen;
+    if (select.value !== chosen) select.value = "";
+  }
+
+  function renderInbox() {
+    var status = $("inbox-status");
+    Array.prototype.forEach.call(status.options, function (option) {
+      option.textContent = (INBOX_STATUSES[option.value] || option.value) + " (" + (wb.counts[option.value] || 0) + ")";
+    });
+    var list = $("inbox-groups");
+    list.textContent = "";
+    var messages = 0;
+    wb.groups.forEach(function (g, index) {
+      messages += g.count || 0;
+      list.appendChild(groupNode(g, index));
+    });
+    $("inbox-empty").hidden = wb.groups.length > 0;
+    setText($("inbox-summary"), wb.groups.length ?
+      plural(wb.groups.length, "grupo", "grupos") + " · " + plural(messages, "mensaje", "mensajes") +
+      ($("inbox-personal").checked ? " · datos personales a la vista" : "") : "");
+    renderPicked();
+  }
+
+  function datesText(g) {
+    var first = dateTime(g.first_at);
+    var last = dateTime(g.last_at);
+    if (!first && !last) return "";
+    if (!first || first === last || !last) return "El " + (last || first);
+    return "Del " + first + " al " + last;
+  }
+
+  function guessesNode(term, guesses, testid, none) {
+    var row = el("div");
+    row.appendChild(el("dt", null, term));
+    var value = el("dd", { "data-testid": testid });
+    var top = (guesses || []).slice(0, 3);
+    if (!top.length) value.appendChild(el("span", { className: "hint" }, none));
+    top.forEach(function (guess, i) {
+      if (i) value.appendChild(document.createTextNode(" · "));
+      value.appendChild(el("code", null, guess.name || "?"));
+      value.appendChild(document.createTextNode(" " + confidenceLabel(guess.confidence)));
+    });
+    row.appendChild(value);
+    return row;
+  }
+
+  function groupNode(g, index) {
+    var id = "inbox-pick-" + index;
+    var item = el("li", { className: "inbox__group" + (wb.picked[g.key] ? " is-picked" : ""),
+      "data-testid": "inbox-group", "data-key": g.key });
+    var head = el("div", { className: "inbox__head" });
+    var box = el("input", { type: "checkbox", id: id, "data-testid": "inbox-pick" });
+    box.checked = !!wb.picked[g.key];
+    box.addEventListener("change", function () {
+      if (box.checked) wb.picked[g.key] = true;
+      else delete wb.picked[g.key];
+      item.classList.toggle("is-picked", box.checked);
+      renderPicked();
+    });
+    head.appendChild(box);
+    head.appendChild(el("label", { "for": id, className: "inbox__text", "data-testid": "inbox-text" }, g.text));
+    head.appendChild(el("span", { className: "inbox__count", "data-testid": "inbox-count" },
+      plural(g.count || 0, "mensaje", "mensajes")));
+    item.appendChild(head);
+
+    var meta = el("p", { className: "inbox__meta" });
+    meta.appendChild(el("span", { "data-testid": "inbox-channels" },
+      (g.channels || []).map(channelLabel).join(", ") || "Canal desconocido"));
+    var dates = datesText(g);
+    if (dates) meta.appendChild(el("span", { "data-testid": "inbox-dates" }, dates));
+    if (g.handoffs) {
+      meta.appendChild(el("span", null, g.handoffs === 1 ? "Terminó 1 vez con un asesor" :
+        "Terminó " + g.handoffs + " veces con un asesor"));
+    }
+    item.appendChild(meta);
+
+    var models = el("dl", { className: "inbox__models" });
+    models.appendChild(guessesNode("Entendió entonces", g.guessed, "inbox-guessed", "Sin dato"));
+    models.appendChild(guessesNode("Predice ahora", g.predicted, "inbox-predicted",
+      g.predicted === null || g.predicted === undefined ? "Sin calcular (solo los primeros 50 grupos)" :
+        "El modelo no respondió"));
+    if (g.picked && g.picked.length) {
+      var picked = el("div");
+      picked.appendChild(el("dt", null, "Botón que eligió"));
+      picked.appendChild(el("dd", null, g.picked.join(" · ")));
+      models.appendChild(picked);
+    }
+    item.appendChild(models);
+
+    var offered = suggestions([g]);
+    if (offered.length) {
+      var quick = el("div", { className: "inbox__quick", role: "group",
+        "aria-label": "Asignar «" + g.text + "» a una intención sugerida" });
+      quick.appendChild(el("span", { className: "inbox__quick-label", "aria-hidden": "true" }, "Asignar a:"));
+      offered.forEach(function (s) {
+        var button = el("button", { type: "button", className: "btn btn--small", "data-testid": "inbox-quick",
+          "data-intent": s.name }, s.name + " · " + confidenceLabel(s.confidence));
+        button.addEventListener("click", function () {
+          annotate([g], "intent", s.name).then(function () { $("inbox-all").focus(); });
+        });
+        quick.appendChild(button);
+      });
+      item.appendChild(quick);
+    }
+    return item;
+  }
+
+  function renderPicked() {
+    var groups = pickedGroups();
+    var messages = itemsOf(groups).length;
+    setText($("inbox-picked"), groups.length ?
+      (groups.length === 1 ? "1 grupo elegido" : groups.length + " grupos elegidos") +
+      " (" + plural(messages, "mensaje", "mensajes") + ")" : "Ningún grupo elegido");
+    var all = $("inbox-all");
+    all.checked = groups.length > 0 && groups.length === wb.groups.length;
+    all.indeterminate = groups.length > 0 && groups.length < wb.groups.length;
+    all.disabled = !wb.groups.length;
+    fillIntents();
+  }
+
+  function renderProblems(problems) {
+    var list = $("inbox-problems");
+    list.textContent = "";
+    problems.forEach(function (p) {
+      list.appendChild(el("li", null, p.kind === "duplicate" && p.intent ?
+        "«" + p.text + "» ya es un ejemplo de «" + p.intent + "»." : "«" + p.text + "»: " + (p.kind || "omitido") + "."));
+    });
+    $("inbox-problems-box").hidden = !problems.length;
+  }
+
+  function setInboxBusy(busy) {
+    document.querySelectorAll("#admin-inbox .inbox__bulk button, #admin-inbox .inbox__bulk select, " +
+      "#admin-inbox .inbox__quick button").forEach(function (control) { control.disabled = busy; });
+    if (!busy) $("inbox-all").disabled = !wb.groups.length;
+  }
+
+  function doneText(count, action, intent) {
+    var s = count === 1 ? "" : "s";
+    var what = {
+      intent: "asignado" + s + " a «" + intent + "»",
+      out_of_scope: "marcado" + s + " como fuera de alcance",
+      spam: "marcado" + s + " como spam",
+      dismiss: "descartado" + s
+    }[action];
+    var text = plural(count, "mensaje", "mensajes") + " " + what + ".";
+    if (action === "intent" || action === "out_of_scope") text += " Entrena el modelo para que lo aprenda.";
+    return text;
+  }
+
+  function annotate(groups, action, intent) {
+    showError($("inbox-error"), "");
+    showError($("inbox-info"), "");
+    renderProblems([]);
+    if (!groups.length) {
+      showError($("inbox-error"), "Elige al menos un grupo de la bandeja.");
+      return Promise.resolve();
+    }
+    if (action === "intent" && !intent) {
+      showError($("inbox-error"), "Elige la intención.");
+      $("inbox-intent").focus();
+      return Promise.resolve();
+    }
+    var body = { items: itemsOf(groups), action: action };
+    if (action === "intent") body.intent = intent;
+    setInboxBusy(true);
+    return api("POST", "/api/admin/inbox/annotate", body).then(function (result) {
+      groups.forEach(function (g) { delete wb.picked[g.key]; });
+      if (action === "intent") $("inbox-intent").value = "";
+      showError($("inbox-info"), doneText(result.decided, action, result.intent || intent));
+      renderProblems(result.problems || []);
+      return Promise.all([loadInbox(), loadIntents()]);
+    }).catch(function (error) {
+      showError($("inbox-error"), problemText(error));
+    }).then(function () { setInboxBusy(false); });
+  }
+
+  $("inbox-filters").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    window.clearTimeout(wb.inboxTimer);
+    loadInbox();
+  });
+  $("inbox-q").addEventListener("input", function () {
+    window.clearTimeout(wb.inboxTimer);
+    wb.inboxTimer = window.setTimeout(loadInbox, INBOX_DEBOUNCE_MS);
+  });
+  ["inbox-status", "inbox-channel", "inbox-days"].forEach(function (id) {
+    $(id).addEventListener("change", function () {
+      wb.picked = {};
+      showError($("inbox-info"), "");
+      renderProblems([]);
+      loadInbox();
+    });
+  });
+  $("inbox-personal").addEventListener("change", loadInbox);
+  $("inbox-all").addEventListener("change", function () {
+    var on = $("inbox-all").checked;
+    wb.picked = {};
+    if (on) wb.groups.forEach(function (g) { wb.picked[g.key] = true; });
+    document.querySelectorAll("#inbox-groups [data-testid=inbox-group]").forEach(function (item) {
+      item.classList.toggle("is-picked", on);
+      item.querySelector("input[type=checkbox]").checked = on;
+    });
+    renderPicked();
+  });
+  $("inbox-assign").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    annotate(pickedGroups(), "intent", $("inbox-intent").value);
+  });
+  document.querySelectorAll("[data-inbox-action]").forEach(function (button) {
+    button.addEventListener("click", function () { annotate(pickedGroups(), button.dataset.inboxAction); });
+  });
+
+  function openNewIntent() {
+    $("new-intent-form").hidden = false;
+    $("inbox-new").setAttribute("aria-expanded", "true");
+    showError($("new-intent-error"), "");
+    $("ni-intent").focus();
+  }
+
+  function closeNewIntent(focusButton) {
+    $("new-intent-form").hidden = true;
+    $("inbox-new").setAttribute("aria-expanded", "false");
+    showError($("new-intent-error"), "");
+    if (focusButton) $("inbox-new").focus();
+  }
+
+  $("inbox-new").addEventListener("click", function () {
+    if ($("new-intent-form").hidden) openNewIntent();
+    else closeNewIntent(true);
+  });
+  $("new-intent-cancel").addEventListener("click", function () { closeNewIntent(true); });
+  $("new-intent-form").addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") { ev.preventDefault(); closeNewIntent(true); }
+  });
+
+  $("new-intent-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var box = $("new-intent-error");
+    var groups = pickedGroups();
+    var body = {
+      items: itemsOf(groups),
+      intent: $("ni-intent").value.trim(),
+      title: $("ni-title").value.trim(),
+      answer: $("ni-answer").value.trim(),
+      source_name: $("ni-source-name").value.trim(),
+      source_url: $("ni-source-url").value.trim(),
+      extra_examples: $("ni-extra").value.split("\n").map(function (line) { return line.trim(); })
+        .filter(function (line) { return line; })
+    };
+    var problems = [
+      [!groups.length, "Elige en la bandeja al menos un grupo: sus mensajes serán los ejemplos.", "inbox-all"],
+      [!INTENT_NAME.test(body.intent), FIELD_PROBLEMS.intent, "ni-intent"],
+      [!body.title, "Escribe el título del artículo.", "ni-title"],
+      [!body.answer, "Escribe el texto de la respuesta.", "ni-answer"],
+      [!body.source_name, "Escribe el nombre de la fuente oficial.", "ni-source-name"],
+      [!/^https:\/\/[^\s/]+\.[^\s]+$/.test(body.source_url), "La fuente oficial debe ser un enlace https://.", "ni-source-url"],
+      [body.extra_examples.length > 200, FIELD_PROBLEMS.extra_examples, "ni-extra"]
+    ].filter(function (p) { return p[0]; });
+    if (problems.length) {
+      showError(box, problems[0][1]);
+      $(problems[0][2]).focus();
+      return;
+    }
+    var form = $("new-intent-form");
+    setDisabled(form, true);
+    showError(box, "");
+    showError($("inbox-info"), "");
+    renderProblems([]);
+    api("POST", "/api/admin/inbox/new-intent", body).then(function (created) {
+      groups.forEach(function (g) { delete wb.picked[g.key]; });
+      form.reset();
+      closeNewIntent(false);
+      showError($("inbox-info"), "Intención «" + created.intent + "» creada con " +
+        plural(created.examples, "ejemplo", "ejemplos") + " y su artículo (" +
+        plural(created.decided, "mensaje asignado", "mensajes asignados") + "). Entrena el modelo para que la aprenda.");
+      $("inbox-new").focus();
+      return Promise.all([loadInbox(), loadIntents()]);
+    }).catch(function (error) {
+      showError(box, problemText(error));
+      var field = { invalid_intent: "ni-intent", intent_exists: "ni-intent", invalid_source: "ni-source-url",
+        empty_answer: "ni-answer", few_examples: "ni-extra" }[error.code];
+      if (field) $(field).focus();
+    }).then(function () { setDisabled(form, false); });
+  });
+
+  // Training.
+
+  function isActive(job) { return !!job && (job.status === "queued" || job.status === "running"); }
+
+  function findJob(id) {
+    return wb.jobs.find(function (job) { return job.id === id; }) || null;
+  }
+
+  function upsertJob(job) {
+    wb.jobs = wb.jobs.filter(function (j) { return j.id !== job.id; }).concat([job]);
+    wb.jobs.sort(function (a, b) { return b.id - a.id; });
+  }
+
+  function loadJobs() {
+    return api("GET", "/api/admin/training").then(function (jobs) {
+      wb.jobs = (jobs || []).slice().sort(function (a, b) { return b.id - a.id; });
+      var active = wb.jobs.filter(isActive);
+      // The one that runs first: the oldest active job.
+      if (active.length && !isActive(findJob(wb.watched))) watch(active[active.length - 1].id);
+      renderJobs();
+    }).catch(function (error) { if (error.status !== 401) showError($("training-error"), error.message); });
+  }
+
+  function watch(id) {
+    wb.watched = id;
+    schedulePoll();
+  }
+
+  function schedulePoll() {
+    window.clearTimeout(wb.pollTimer);
+    wb.pollTimer = window.setTimeout(pollJob, POLL_MS);
+  }
+
+  function pollJob() {
+    wb.pollTimer = null;
+    var id = wb.watched;
+    if (id === null || !isAdmin()) return;
+    api("GET", "/api/admin/training/" + id).then(function (job) {
+      if (wb.watched !== id) return;
+      upsertJob(job);
+      renderJobs();
+      if (wb.logId === id && !$("training-log-box").hidden) loadLog(id, false);
+      if (isActive(job)) schedulePoll();
+      else jobEnded(job);
+    }).catch(function (error) {
+      if (error.status !== 401 && wb.watched === id) schedulePoll();  // a hiccup: try again
+    });
+  }
+
+  function jobEnded(job) {
+    if (job.status === "succeeded") {
+      var text = "Entrenamiento n.º " + job.id + " listo" +
+        (job.model_id ? ": modelo n.º " + job.model_id + " evaluado. Revisa su evaluación en «Modelos» antes de desplegarlo." : ".");
+      showError($("training-error"), "");
+      showError($("training-info"), text);
+      announce(text);
+    } else {
+      var failed = "El entrenamiento n.º " + job.id + " falló" + (job.error ? ": " + job.error : "") + ". Revisa su registro.";
+      showError($("training-info"), "");
+      showError($("training-error"), failed);
+    }
+    if (wb.pane === "models") loadModels();
+    loadJobs();
+  }
+
+  function updateStartButton() {
+    var busy = wb.jobs.some(isActive);
+    $("training-start").disabled = busy;
+    $("training-busy").hidden = !busy;
+  }
+
+  function progressText(job) {
+    var p = job.progress || {};
+    var stage = job.stage || "";
+    var trained = p.expected ? p.steps + " de " + plural(p.expected, "componente", "componentes") : "";
+    if (job.status === "queued") return "Espera su turno: empieza cuando termine el entrenamiento anterior.";
+    if (job.status === "failed") return (trained ? trained + " · " : "") + "Falló" + (job.error ? ": " + job.error : "") + ".";
+    if (job.status === "succeeded") {
+      return (trained ? trained + " · " : "") + (typeof p.seconds === "number" ? "duró " + secondsText(p.seconds) : "terminado") +
+        (job.model_id ? " · modelo n.º " + job.model_id : "");
+    }
+    if (stage.indexOf("evaluando") === 0) return (trained ? trained + " entrenados · " : "") + "evaluando con ejemplos de prueba…";
+    if (!p.expected) return "Revisando los datos de entrenamiento…";
+    var text = trained + (p.component ? " · último: " + p.component : "");
+    if (!p.steps) return text + " · calculando el tiempo que falta…";
+    return text + " · " + (p.seconds_left > 0 ? "quedan unos " + secondsText(p.seconds_left) : "casi listo");
+  }
+
+  function renderCurrent() {
+    var job = findJob(wb.watched) || wb.jobs[0] || null;
+    var box = $("training-current");
+    box.hidden = !job;
+    if (!job) return;
+    box.dataset.status = job.status;
+    box.dataset.jobId = String(job.id);
+    if (job.model_id) box.dataset.modelId = String(job.model_id);
+    else delete box.dataset.modelId;
+    setText($("training-current-title"), "Entrenamiento n.º " + job.id + " · " + (JOB_STATES[job.status] || job.status));
+    setText($("training-stage"), "Etapa: " + (job.stage || "—"));
+    var p = job.progress || {};
+    var bar = $("training-progress");
+    if (p.expected && job.status !== "queued") {
+      bar.max = p.expected;
+      bar.value = Math.min(p.steps || 0, p.expected);
+      bar.hidden = false;
+    } else if (isActive(job)) {
+      bar.removeAttribute("value");  // indeterminate
+      bar.hidden = false;
+    } else {
+      bar.hidden = true;
+    }
+    setText($("training-progress-text"), progressText(job));
+    $("training-open-model").hidden = !job.model_id;
+  }
+
+  function renderJobs() {
+    var body = $("training-jobs");
+    body.textContent = "";
+    wb.jobs.forEach(function (job) {
+      var row = el("tr", { "data-testid": "training-row", "data-job-id": String(job.id), "data-status": job.status });
+      row.appendChild(el("th", { scope: "row" }, "n.º " + job.id));
+      row.appendChild(el("td", null, job.requested_by));
+      row.appendChild(el("td", null, dateTime(job.requested_at)));
+      var state = (JOB_STATES[job.status] || job.status) + (job.status === "running" && job.stage ? ": " + job.stage : "");
+      row.appendChild(el("td", { className: "job-state job-state--" + job.status, "data-testid": "training-row-status" }, state));
+      var p = job.progress || {};
+      var took = typeof p.seconds === "number" ? secondsText(p.seconds) :
+        job.started_at && job.finished_at ? secondsText((Date.parse(job.finished_at) - Date.parse(job.started_at)) / 1000) : "—";
+      row.appendChild(el("td", null, took));
+      var modelCell = el("td");
+      if (job.model_id) {
+        var open = el("button", { type: "button", className: "btn btn--link",
+          "aria-label": "Ver la evaluación del modelo n.º " + job.model_id }, "n.º " + job.model_id);
+        open.addEventListener("click", function () { openModelPane(job.model_id); });
+        modelCell.appendChild(open);
+      } else {
+        modelCell.textContent = "—";
+      }
+      row.appendChild(modelCell);
+      var logCell = el("td");
+      var log = el("button", { type: "button", className: "btn", "data-testid": "training-log-open",
+        "aria-label": "Ver registro del entrenamiento n.º " + job.id }, "Ver registro");
+      log.addEventListener("click", function () { showLog(job.id); });
+      logCell.appendChild(log);
+      row.appendChild(logCell);
+      body.appendChild(row);
+    });
+    if (!wb.jobs.length) {
+      var none = el("tr");
+      none.appendChild(el("td", { colspan: "7", className: "empty" }, "Todavía no se pidió ningún entrenamiento."));
+      body.appendChild(none);
+    }
+    renderCurrent();
+    updateStartButton();
+  }
+
+  function fetchText(path) {
+    return fetch(path, { credentials: "same-origin", headers: { Accept: "text/plain" } }).then(function (res) {
+      if (res.ok) return res.text();
+      return res.json().catch(function () { return null; }).then(function (data) {
+        if (res.status === 401 && state.me) sessionEnded();
+        throw new ApiError(res.status, data);
+      });
+    }, function () { throw new ApiError(0, null); });
+  }
+
+  function loadLog(id, first) {
+    var pre = $("training-log");
+    return fetchText("/api/admin/training/" + id + "/log").then(function (text) {
+      if (wb.logId !== id) return;
+      var atEnd = first || pre.scrollHeight - pre.scrollTop - pre.clientHeight < 40;
+      if (pre.textContent !== text) pre.textContent = text || "(El registro está vacío).";
+      if (atEnd) pre.scrollTop = pre.scrollHeight;
+    }).catch(function (error) {
+      if (wb.logId === id && first) pre.textContent = error.message;
+    });
+  }
+
+  function showLog(id) {
+    wb.logId = id;
+    var path = "/api/admin/training/" + id + "/log";
+    $("training-log-box").hidden = false;
+    $("training-log-title").textContent = "Registro del entrenamiento n.º " + id;
+    $("training-log-link").href = path;
+    $("training-log").textContent = "Cargando el registro…";
+    $("training-log-title").focus();
+    return loadLog(id, true);
+  }
+
+  $("training-log-close").addEventListener("click", function () {
+    var id = wb.logId;
+    wb.logId = null;
+    $("training-log-box").hidden = true;
+    $("training-log").textContent = "";
+    var button = document.querySelector('#training-jobs tr[data-job-id="' + id + '"] [data-testid=training-log-open]');
+    if (button) button.focus();
+  });
+
+  $("training-start").addEventListener("click", function () {
+    var button = $("training-start");
+    button.disabled = true;
+    showError($("training-error"), "");
+    showError($("training-info"), "");
+    api("POST", "/api/admin/training").then(function (job) {
+      upsertJob(job);
+      wb.watched = job.id;
+      renderJobs();
+      showError($("training-info"), "Entrenamiento n.º " + job.id + " pedido. El modelo en uso sigue respondiendo; aquí verás el avance.");
+      schedulePoll();
+    }).catch(function (error) {
+      showError($("training-error"), problemText(error));
+    }).then(updateStartButton);
+  });
+
+  $("training-open-model").addEventListener("click", function () {
+    var id = Number($("training-current").dataset.modelId);
+    if (id) openModelPane(id);
+  });
+
+  // Models.
+
+  function openModelPane(id) {
+    wb.modelId = id;
+    wb.detail = null;
+    showAdminPane("models", true);
+  }
+
+  function loadModels() {
+    return api("GET", "/api/admin/models").then(function (models) {
+      wb.models = (models || []).slice().sort(function (a, b) { return b.id - a.id; });
+      renderModels();
+      if (wb.modelId === null && wb.models.length) return openModel(wb.models[0].id, false);
+      if (wb.modelId !== null) return wb.detail && wb.detail.id === wb.modelId ? refreshModel() : openModel(wb.modelId, true);
+    }).catch(function (error) { if (error.status !== 401) showError($("models-error"), error.message); });
+  }
+
+  function conversationsText(passed) {
+    return passed === true ? "Pasaron" : passed === false ? "Fallaron" : "—";
+  }
+
+  function renderModels() {
+    var body = $("models");
+    body.textContent = "";
+    wb.models.forEach(function (m) {
+      var row = el("tr", { "data-testid": "model-row", "data-model-id": String(m.id), "data-status": m.status,
+        className: (m.status === "live" ? "is-live" : "") + (m.id === wb.modelId ? " is-selected" : "") });
+      var name = el("th", { scope: "row", title: m.file }, "n.º " + m.id);
+      row.appendChild(name);
+      row.appendChild(el("td", null, dateTime(m.created_at)));
+      row.appendChild(el("td", null, m.created_by || "—"));
+      row.appendChild(el("td", null, decimal(m.macro_f1, 3)));
+      row.appendChild(el("td", null, percentText(m.accuracy)));
+      row.appendChild(el("td", null, conversationsText(m.conversations_passed)));
+      var status = el("td", { "data-testid": "model-status" });
+      if (m.status === "live") {
+        status.appendChild(el("span", { className: "pill pill--live" }, "En uso"));
+        if (m.deployed_at) status.appendChild(el("span", { className: "hint" }, " desde " + dateTime(m.deployed_at)));
+      } else {
+        status.textContent = MODEL_STATES[m.status] || m.status;
+      }
+      row.appendChild(status);
+      var actions = el("td");
+      var view = el("button", { type: "button", className: "btn", "data-testid": "model-open",
+        "aria-label": "Ver evaluación del modelo n.º " + m.id,
+        "aria-pressed": m.id === wb.modelId ? "true" : "false" }, "Ver evaluación");
+      view.addEventListener("click", function () { openModel(m.id, true); });
+      actions.appendChild(view);
+      row.appendChild(actions);
+      body.appendChild(row);
+    });
+    if (!wb.models.length) {
+      var none = el("tr");
+      none.appendChild(el("td", { colspan: "8", className: "empty" }, "Todavía no hay modelos registrados."));
+      body.appendChild(none);
+    }
+  }
+
+  function openModel(id, focus) {
+    wb.modelId = id;
+    wb.overriding = false;
+    $("override-reason").value = "";
+    $("per-intent-all").checked = false;
+    showError($("deploy-error"), "");
+    showError($("deploy-info"), "");
+    renderModels();
+    return refreshModel().then(function () {
+      if (focus && wb.detail && wb.detail.id === id) $("model-title").focus();
+    });
+  }
+
+  function refreshModel() {
+    var id = wb.modelId;
+    if (id === null) return Promise.resolve();
+    return api("GET", "/api/admin/models/" + id).then(function (detail) {
+      if (wb.modelId !== id) return;
+      wb.detail = detail;
+      renderModel();
+    }).catch(function (error) {
+      if (wb.modelId !== id || error.status === 401) return;
+      showError($("models-error"), error.message);
+      if (error.status === 404) { wb.modelId = null; wb.detail = null; $("model-detail").hidden = true; }
+    });
+  }
+
+  function verdictText(m, c) {
+    if (!c || !c.macro_f1) return "Sin comparación: este modelo no se evaluó frente a otro modelo en uso.";
+    if (c.verdict === "first") {
+      return "Primer modelo evaluado: macro-F1 " + decimal(c.macro_f1.new, 3) + " (no había otro modelo en uso con qué compararlo).";
+    }
+    return (VERDICTS[c.verdict] || c.verdict) + ": macro-F1 " + decimal(c.macro_f1.new, 3) + " frente a " +
+      decimal(c.macro_f1.live, 3) + " (diferencia " + signed(c.macro_f1.delta) + ").";
+  }
+
+  function renderModel() {
+    var m = wb.detail;
+    var c = m.comparison || null;
+    var detail = $("model-detail");
+    detail.hidden = false;
+    detail.dataset.modelId = String(m.id);
+    detail.dataset.status = m.status;
+    $("model-title").textContent = "Evaluación del modelo n.º " + m.id + (m.status === "live" ? " (en uso)" : "");
+    var meta = "Archivo " + m.file + " · creado el " + dateTime(m.created_at) + " por " + (m.created_by || "—");
+    if (m.data_hash) meta += " · datos " + String(m.data_hash).slice(0, 12);
+    if (m.deployed_at) meta += " · desplegado el " + dateTime(m.deployed_at) + (m.deployed_by ? " por " + m.deployed_by : "");
+    $("model-meta").textContent = meta;
+
+    var verdict = $("model-verdict");
+    verdict.textContent = verdictText(m, c);
+    verdict.dataset.verdict = c && c.verdict ? c.verdict : "none";
+    $("model-verdict-note").textContent = c && c.verdict && c.verdict !== "first" ?
+      "Comparado con el modelo que estaba en uso cuando se entrenó, con los mismos ejemplos de prueba." : "";
+
+    var accuracy = c && c.accuracy ? c.accuracy : null;
+    $("model-accuracy").textContent = accuracy && typeof accuracy.live === "number" ?
+      "Exactitud: " + percentText(accuracy.new) + " frente a " + percentText(accuracy.live) + " del modelo en uso." :
+      "Exactitud: " + percentText(accuracy ? accuracy.new : m.accuracy) + ".";
+    var passed = c && typeof c.conversations_passed === "boolean" ? c.conversations_passed : m.conversations_passed;
+    var conversations = $("model-conversations");
+    conversations.textContent = passed === true ? "Conversaciones de prueba: todas pasaron." :
+      passed === false ? "Conversaciones de prueba: alguna falló. Revisa el registro del entrenamiento antes de desplegarlo." :
+        "Conversaciones de prueba: sin resultado.";
+    conversations.dataset.passed = passed === true ? "true" : passed === false ? "false" : "unknown";
+    conversations.className = passed === true ? "ok" : passed === false ? "bad" : "";
+
+    renderDeploy();
+    renderPerIntent();
+    renderChanged();
+
+    var figure = $("confusion");
+    figure.hidden = !m.has_confusion_matrix;
+    var img = $("confusion-img");
+    if (m.has_confusion_matrix) {
+      var src = "/api/admin/models/" + m.id + "/confusion.png";
+      if (img.getAttribute("src") !== src) img.setAttribute("src", src);
+      img.alt = "Matriz de confusión del modelo n.º " + m.id + ": intenciones esperadas frente a las predichas.";
+      $("confusion-link").href = src;
+    } else {
+      img.removeAttribute("src");
+      img.alt = "";
+    }
+  }
+
+  function renderDeploy() {
+    var m = wb.detail;
+    var live = m.status === "live";
+    $("deploy-button").hidden = live;
+    $("deploy-live").hidden = !live;
+    $("override-box").hidden = live || !wb.overriding;
+    $("deploy-button").textContent = wb.overriding ? "Desplegar de todos modos" : "Desplegar";
+  }
+
+  function perIntentRows() {
+    var m = wb.detail;
+    var c = m.comparison || {};
+    if (c.per_intent && c.per_intent.length) return { compared: true, rows: c.per_intent };
+    var own = m.per_intent || {};
+    return {
+      compared: false,
+      rows: Object.keys(own).sort().map(function (name) {
+        return { intent: name, "new": own[name], live: {}, delta_f1: null };
+      })
+    };
+  }
+
+  function renderPerIntent() {
+    var found = perIntentRows();
+    var changed = found.rows.filter(function (r) { return typeof r.delta_f1 === "number" && r.delta_f1 !== 0; })
+      .sort(function (a, b) { return Math.abs(b.delta_f1) - Math.abs(a.delta_f1); });
+    var rest = found.rows.filter(function (r) { return changed.indexOf(r) < 0; });
+    var toggle = $("per-intent-all");
+    toggle.parentNode.hidden = !found.compared || !rest.length;
+    var all = !found.compared || toggle.checked;
+    var rows = all ? changed.concat(rest) : changed;
+    $("per-intent-note").textContent = !found.rows.length ? "Sin datos por intención." :
+      !found.compared ? "Sin modelo en uso con qué comparar: se muestran las " + found.rows.length + " intenciones." :
+        changed.length ? plural(changed.length, "intención cambió", "intenciones cambiaron") + " su F1 (de " +
+          found.rows.length + ")" + (all ? "; debajo, las demás." : ". Marca «Mostrar todas» para ver las demás.") :
+          "Ninguna intención cambió su F1.";
+    var body = $("per-intent");
+    body.textContent = "";
+    rows.forEach(function (r) {
+      var n = r["new"] || {};
+      var old = r.live || {};
+      var row = el("tr", { "data-testid": "per-intent-row", "data-intent": r.intent });
+      row.appendChild(el("th", { scope: "row" }, r.intent));
+      row.appendChild(el("td", null, decimal(n.f1, 3)));
+      row.appendChild(el("td", null, decimal(old.f1, 3)));
+      var delta = el("td", { className: typeof r.delta_f1 === "number" && r.delta_f1 > 0 ? "up" :
+        typeof r.delta_f1 === "number" && r.delta_f1 < 0 ? "down" : "" }, signed(r.delta_f1));
+      row.appendChild(delta);
+      row.appendChild(el("td", null, decimal(n.precision, 3)));
+      row.appendChild(el("td", null, decimal(n.recall, 3)));
+      row.appendChild(el("td", null, typeof n.support === "number" ? String(n.support) : "—"));
+      body.appendChild(row);
+    });
+  }
+
+  $("per-intent-all").addEventListener("change", function () { if (wb.detail) renderPerIntent(); });
+
+  function predictionCell(predicted, expected) {
+    var right = predicted === expected;
+    var cell = el("td", { className: right ? "ok" : "bad" });
+    cell.appendChild(el("code", null, predicted || "—"));
+    cell.appendChild(el("span", { className: "visually-hidden" }, right ? " (correcta)" : " (incorrecta)"));
+    cell.appendChild(el("span", { className: "mark", "aria-hidden": "true" }, right ? " ✓" : " ✗"));
+    return cell;
+  }
+
+  function renderChanged() {
+    var c = wb.detail.comparison || null;
+    var changed = (c && c.changed) || [];
+    var body = $("changed");
+    body.textContent = "";
+    changed.slice(0, CHANGED_SHOWN).forEach(function (x) {
+      var row = el("tr", { "data-testid": "changed-row" });
+      row.appendChild(el("td", { className: "changed__text" }, x.text));
+      var expected = el("td");
+      expected.appendChild(el("code", null, x.expected));
+      row.appendChild(expected);
+      row.appendChild(predictionCell(x.live, x.expected));
+      row.appendChild(predictionCell(x["new"], x.expected));
+      body.appendChild(row);
+    });
+    $("changed-note").textContent = !c || c.verdict === "first" ? "Sin modelo en uso con qué comparar." :
+      !changed.length ? "Ningún ejemplo de prueba cambió de predicción." :
+        changed.length > CHANGED_SHOWN ? "Se muestran " + CHANGED_SHOWN + " de " + changed.length + " ejemplos." :
+          plural(changed.length, "ejemplo cambió", "ejemplos cambiaron") + " de predicción.";
+  }
+
+  $("deploy-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var m = wb.detail;
+    if (!m || m.status === "live") return;
+    var body = {};
+    if (wb.overriding) {
+      var reason = $("override-reason").value.trim();
+      if (!reason) {
+        showError($("deploy-error"), "Escribe el motivo para desplegar este modelo aunque la evaluación lo desaconseje.");
+        $("override-reason").focus();
+        return;
+      }
+      body.override_reason = reason;
+    }
+    var id = m.id;
+    var button = $("deploy-button");
+    button.disabled = true;
+    showError($("deploy-error"), "");
+    showError($("models-info"), "");
+    showError($("deploy-info"), "Desplegando el modelo n.º " + id + "… el modelo en uso sigue respondiendo mientras tanto.");
+    api("POST", "/api/admin/models/" + id + "/deploy", body).then(function (live) {
+      wb.overriding = false;
+      $("override-reason").value = "";
+      showError($("deploy-info"), "Modelo n.º " + live.id + " desplegado: ya responde a los ciudadanos.");
+      return loadModels();
+    }).catch(function (error) {
+      showError($("deploy-info"), "");
+      if (error.status === 409 && (error.code === "worse" || error.code === "not_evaluated")) {
+        wb.overriding = true;
+        if (wb.detail && wb.detail.id === id) renderDeploy();
+        showError($("deploy-error"), error.message);
+        $("override-reason").focus();
+      } else {
+        showError($("deploy-error"), problemText(error));
+      }
+    }).then(function () { button.disabled = false; });
+  });
+
+  $("models-rollback").addEventListener("click", function () {
+    var button = $("models-rollback");
+    button.disabled = true;
+    showError($("models-error"), "");
+    showError($("deploy-error"), "");
+    showError($("deploy-info"), "");
+    showError($("models-info"), "Volviendo al modelo anterior… el modelo en uso sigue respondiendo mientras tanto.");
+    api("POST", "/api/admin/models/rollback").then(function (live) {
+      showError($("models-info"), "Se volvió al modelo n.º " + live.id + " (" + live.file + "): ya responde a los ciudadanos.");
+      return loadModels();
+    }).catch(function (error) {
+      showError($("models-info"), "");
+      showError($("models-error"), problemText(error));
+    }).then(function () { button.disabled = false; });
+  });
+
   // --- start ------------------------------------------------------------------------------------
 
   api("GET", "/api/auth/me").then(started, function () { showLogin(""); });

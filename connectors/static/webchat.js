@@ -51,10 +51,35 @@
     scroll();
   }
 
+  // 👍/👎 under answers the assistant took from its knowledge base (custom.valorar).
+  function addRating(holder) {
+    var group = document.createElement("div");
+    group.className = "rating";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "¿Te sirvió esta respuesta?");
+    [["👍", "/valorar_si", "Me sirvió"], ["👎", "/valorar_no", "No me sirvió"]].forEach(function (r) {
+      var btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "rating__button";
+      btn.textContent = r[0];
+      btn.setAttribute("aria-label", r[2]);
+      btn.title = r[2];
+      btn.addEventListener("click", function () {
+        group.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+        btn.setAttribute("aria-pressed", "true");
+        submit(r[1], r[0] + " " + r[2]);
+      });
+      group.appendChild(btn);
+    });
+    holder.appendChild(group);
+    scroll();
+  }
+
   function showBot(messages) {
     clearReplies();
     messages.forEach(function (m) {
       if (m.text) addText(m.text, "bot");
+      if (m.text && m.custom && m.custom.valorar) addRating(log);
       if (m.image) {
         var img = document.createElement("img");
         img.src = m.image; img.alt = "Imagen enviada por el asistente"; img.className = "msg msg--bot";

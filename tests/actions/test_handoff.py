@@ -60,7 +60,7 @@ def test_a_topic_for_a_person_hands_over_after_its_article(
     [message] = run(ActionAnswer(), tracker(intent))
     assert message["text"] == answer_of(knowledge_dir, intent)
     assert message["buttons"]
-    assert message["custom"] == {
+    assert {k: v for k, v in message["custom"].items() if k != "article"} == {
         "handoff": {"reason": "tema", "team": team, "intent": intent, "confidence": 0.9}
     }
 
@@ -71,7 +71,7 @@ def test_other_topics_are_answered_without_a_handoff(
     assert "igv" not in rules.topics
     [message] = run(ActionAnswer(), tracker("igv"))
     assert message["text"] == answer_of(knowledge_dir, "igv")
-    assert message["custom"] == {}
+    assert message["custom"].get("handoff") is None
 
 
 def test_the_same_question_repeat_limit_times_in_a_row_hands_over(
@@ -80,7 +80,7 @@ def test_the_same_question_repeat_limit_times_in_a_row_hands_over(
     earlier = ["igv"] * (rules.repeat_limit - 1)
     [message] = run(ActionAnswer(), tracker("igv", previous_intents=earlier))
     assert message["text"] == answer_of(knowledge_dir, "igv")
-    assert message["custom"] == {
+    assert {k: v for k, v in message["custom"].items() if k != "article"} == {
         "handoff": {
             "reason": "repite",
             "team": rules.default_team,
@@ -93,7 +93,7 @@ def test_the_same_question_repeat_limit_times_in_a_row_hands_over(
 def test_one_repetition_less_does_not_hand_over(knowledge_dir: Path, rules: Escalation) -> None:
     earlier = ["saludo"] + ["igv"] * (rules.repeat_limit - 2)
     [message] = run(ActionAnswer(), tracker("igv", previous_intents=earlier))
-    assert message["custom"] == {}
+    assert message["custom"].get("handoff") is None
 
 
 def test_an_other_question_in_between_breaks_the_repetition(
@@ -101,7 +101,7 @@ def test_an_other_question_in_between_breaks_the_repetition(
 ) -> None:
     earlier = ["igv"] * (rules.repeat_limit - 2) + ["uit", "igv"]
     [message] = run(ActionAnswer(), tracker("igv", previous_intents=earlier))
-    assert message["custom"] == {}
+    assert message["custom"].get("handoff") is None
 
 
 def test_intents_that_are_not_questions_never_count_as_repeated(
@@ -110,7 +110,7 @@ def test_intents_that_are_not_questions_never_count_as_repeated(
     intent = rules.not_repeated[0]
     earlier = [intent] * (rules.repeat_limit + 1)
     [message] = run(ActionAnswer(), tracker(intent, previous_intents=earlier))
-    assert message["custom"] == {}
+    assert message["custom"].get("handoff") is None
 
 
 def test_repetitions_of_an_earlier_session_do_not_count(
@@ -119,7 +119,7 @@ def test_repetitions_of_an_earlier_session_do_not_count(
     t = tracker("igv", previous_intents=["igv"] * (rules.repeat_limit - 1))
     t.events.insert(len(t.events) - 1, {"event": "session_started"})
     [message] = run(ActionAnswer(), t)
-    assert message["custom"] == {}
+    assert message["custom"].get("handoff") is None
 
 
 def test_edited_topics_are_used_without_a_restart(knowledge_dir: Path, handoff_dir: Path) -> None:
@@ -168,3 +168,10 @@ def test_a_first_misunderstanding_does_not_hand_over(knowledge_dir: Path) -> Non
 
 def test_user_event_helper_keeps_the_shape_rasa_sends() -> None:
     assert user_event("hola", "saludo")["parse_data"]["intent"]["name"] == "saludo"
+
+
+def test_an_articles_answer_names_the_article_so_it_can_be_rated(knowledge_dir: Path) -> None:
+    [message] = run(ActionAnswer(), tracker("igv", text="que es el igv"))
+    assert message["custom"] == {"article": "igv"}
+    [fallback] = run(ActionAnswer(), tracker("nlu_fallback", text="xx"))
+    assert "article" not in (fallback.get("custom") or {})

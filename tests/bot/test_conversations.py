@@ -168,3 +168,43 @@ async def test_an_idle_conversation_starts_a_new_engine_session(url: str) -> Non
             assert sent[4:] == ["/session_start", "sigo aqui"]
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize("channel", ["webchat", "messenger"])
+async def test_answers_can_be_rated_and_a_thumbs_down_goes_to_the_inbox(
+    url: str, channel: str
+) -> None:
+    sent: list[str] = []
+
+    def engine(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content)["message"])
+        return httpx.Response(200, json=[
+            {"recipient_id": "x", "text": "El IGV es el impuesto general a las ventas."},
+            {"recipient_id": "x", "custom": {"article": "igv"}},
+        ])  # fmt: skip
+
+    store = await open_store(url)
+    try:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(engine)) as http:
+            rasa = RasaClient(http, "http://rasa.test", "token", 2.0)
+            service = ConversationService(
+                store, rasa, KnowledgeStore(ROOT / "data" / "knowledge"), PushHub()
+            )
+            [answer] = await service.handle(InboundMessage(channel, "ana", "que es el igv"))
+            if channel == "webchat":
+                assert answer["custom"] == {"valorar": True} and "buttons" not in answer
+            else:
+                assert [b["payload"] for b in answer["buttons"]] == ["/valorar_si", "/valorar_no"]
+            [thanks] = await service.handle(InboundMessage(channel, "ana", "/valorar_no"))
+            assert thanks["text"].startswith("Gracias por avisarnos")
+            assert sent == ["que es el igv"]  # the rating never reached the engine
+            [item] = await store.reviews(10)
+            assert (item.text, item.intents, item.source) == (
+                "que es el igv", [{"name": "igv", "confidence": 1.0}], "feedback",
+            )  # fmt: skip
+            await service.handle(InboundMessage(channel, "ana", "que es el igv"))
+            [glad] = await service.handle(InboundMessage(channel, "ana", "/valorar_si"))
+            assert glad["text"].startswith("¡Gracias!")
+            assert len(await store.reviews(10)) == 1  # a 👍 is not something to review
+    finally:
+        await store.close()
