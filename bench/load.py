@@ -179,6 +179,7 @@ def main() -> int:
     parser.add_argument("--skip-padron", action="store_true")
     parser.add_argument("--skip-webhooks", action="store_true")
     parser.add_argument("--skip-handoff", action="store_true")
+    parser.add_argument("--skip-workbench", action="store_true")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -311,6 +312,11 @@ def main() -> int:
         + render_handoff(handoff),
         encoding="utf-8",
     )
+    if not args.skip_workbench:
+        # Writes its own section of the document (annotation → deployed model, latency while a
+        # training runs).
+        print("[workbench] annotation → deployed model; chat latency while training", flush=True)
+        subprocess.run([sys.executable, "-m", "bench.workbench"], cwd=ROOT, check=True)
     print(
         f"bench done in {time.monotonic() - started:.0f} s: gateway {ours.throughput:.1f} msg/s "
         f"(p95 {ours.pct(0.95):.0f} ms), overhead {overhead:+.0%} vs direct Rasa, "
