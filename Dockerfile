@@ -39,7 +39,8 @@ COPY --from=engine-env /app/.venv-rasa /app/.venv-rasa
 COPY --from=gateway-env /app/.venv /app/.venv
 COPY --from=model /app/models /app/models
 COPY . /app
-RUN rm -rf /app/var && mkdir -p /app/var && chown asistente /app/var
+# The workbench writes the training data, the articles and new models.
+RUN rm -rf /app/var && mkdir -p /app/var && chown -R asistente /app/var /app/data /app/models
 USER asistente
 ENV RASA_TELEMETRY_ENABLED=false PYTHONPATH=/app PYTHONUNBUFFERED=1
 EXPOSE 5005 5055 8000
