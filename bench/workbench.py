@@ -51,8 +51,9 @@ class Load:
     def _user(self, index: int) -> None:
         with httpx.Client(timeout=60) as http:
             turn = 0
-            sender = f"carga-{index}-{uuid.uuid4().hex[:6]}"
             while not self._stop.is_set():
+                if turn % len(TURNS) == 0:  # a new 5-turn conversation, as people chat
+                    sender = f"carga-{index}-{uuid.uuid4().hex[:6]}"
                 started = time.perf_counter()
                 try:
                     response = http.post(
@@ -208,6 +209,10 @@ def main() -> int:
     return 0
 
 
+def _f1(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
 def render(r: dict[str, Any]) -> str:
     total_ok = r["annotation_to_deployed_seconds"] <= 300
     growth_ok = r["p95_growth"] <= 0.5
@@ -216,10 +221,10 @@ def render(r: dict[str, Any]) -> str:
 ## Admin workbench (annotation to deployed model)
 
 `{r["command"]}` (part of `make bench`): the real stack over a copy of the project; 5 citizens
-chat one message after another the whole time. An inbox item is annotated, a training job runs
-in its own process (data validated, trained, evaluated on the held-out set and the
-conversation tests, compared with the live model: {r["verdict"]}, macro-F1
-{r["macro_f1"]["new"]:.3f} vs {r["macro_f1"]["live"]:.3f}), and the model is deployed through
+chat one message after another the whole time (5-turn conversations). An inbox item is
+annotated, a training job runs in its own process (data validated, trained, evaluated on the
+held-out set and the conversation tests, compared with the live model: {r["verdict"]}, macro-F1
+{r["macro_f1"]["new"]:.3f} vs {_f1(r["macro_f1"]["live"])}), and the model is deployed through
 Rasa's `PUT /model`. The annotated phrasing is understood afterwards:
 {"yes" if r["understood_after_deploy"] else "no"}.
 

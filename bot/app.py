@@ -206,7 +206,9 @@ def create_app(
             desk_engine, settings.knowledge_dir, settings.knowledge_review_days
         )
         app.state.models = ModelRegistry(desk_engine, MODELS)
-        app.state.training_jobs = TrainingJobs(desk_engine, app.state.models, settings.project_dir)
+        app.state.training_jobs = TrainingJobs(
+            desk_engine, app.state.models, settings.project_dir, rasa
+        )
         await app.state.training_jobs.start()
         app.state.conversations = ConversationService(
             store,

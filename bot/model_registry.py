@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,6 +160,15 @@ class ModelRegistry:
 # --- evaluation ----------------------------------------------------------------------------------
 
 
+#: Trainings and evaluations yield the CPU to the processes answering citizens.
+BACKGROUND_NICENESS = 15
+
+
+def background_priority() -> None:
+    """In a child process before it runs: lower its CPU priority."""
+    os.nice(BACKGROUND_NICENESS)
+
+
 def _rasa(*args: str) -> int:
     return subprocess.run(
         [str(engine_bin("rasa")), *args],
@@ -167,6 +177,7 @@ def _rasa(*args: str) -> int:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         check=False,
+        preexec_fn=background_priority,
     ).returncode
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import re
 import sys
@@ -22,7 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.db import TrainingJob, utcnow
 from bot.engine_env import engine_bin, engine_environ
 from bot.handoff_store import aware
-from bot.model_registry import EVALUATIONS, ModelRegistry, compare, evaluate_model
+from bot.model_registry import (
+    EVALUATIONS,
+    ModelRegistry,
+    background_priority,
+    compare,
+    evaluate_model,
+    sync_live,
+)
+from bot.rasa_client import RasaClient
 from bot.settings import ROOT
 from bot.training import fingerprint, model_path
 
@@ -57,8 +66,15 @@ def _public(row: Any) -> dict[str, Any]:
 
 
 class TrainingJobs:
-    def __init__(self, engine: AsyncEngine, registry: ModelRegistry, project: Path = ROOT) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        registry: ModelRegistry,
+        project: Path = ROOT,
+        rasa: RasaClient | None = None,
+    ) -> None:
         self._engine = engine
+        self._rasa = rasa
         self._project = project
         self._registry = registry
         self._wake = asyncio.Event()
@@ -110,7 +126,9 @@ class TrainingJobs:
         return [_public(r) for r in rows]
 
     def log_path(self, job_id: int) -> Path:
-        return JOBS_DIR / f"{job_id}.log"
+        """Per database and project: job ids restart with each database."""
+        key = hashlib.sha256(f"{self._engine.url}|{self._project}".encode()).hexdigest()[:12]
+        return JOBS_DIR / key / f"{job_id}.log"
 
     async def _set(self, job_id: int, **values: Any) -> None:
         async with self._engine.begin() as db:
@@ -141,7 +159,7 @@ class TrainingJobs:
                 await self._set(job_id, status=FAILED, finished_at=utcnow(), error=str(exc)[:2000])
 
     async def _run(self, job_id: int) -> None:
-        JOBS_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path(job_id).parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         await self._set(job_id, status=RUNNING, started_at=utcnow(), stage="validando datos")
         log = self.log_path(job_id).open("w", encoding="utf-8")
@@ -197,7 +215,11 @@ class TrainingJobs:
             await self._set(job_id, stage="evaluando el modelo nuevo")
             out = EVALUATIONS / target.name.removesuffix(".tar.gz")
             metrics = await asyncio.to_thread(evaluate_model, target, out)
-            live = await self._registry.live()
+            live = (
+                await sync_live(self._registry, self._rasa)
+                if self._rasa is not None
+                else await self._registry.live()
+            )
             live_metrics = live.metrics if live is not None else None
             if live is not None and (not live_metrics or "predictions" not in live_metrics):
                 await self._set(job_id, stage="evaluando el modelo en uso")
@@ -240,6 +262,7 @@ class TrainingJobs:
             env=engine_environ(),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
+            preexec_fn=background_priority,
         )
         assert process.stdout is not None
         async for raw in process.stdout:

@@ -123,7 +123,15 @@ async def intents(request: Request, session: Current) -> list[dict[str, Any]]:
     require(session, Role.ADMIN)
     data = _training_data(request)
     examples = data.examples_by_intent()
-    return [{"name": name, "examples": len(examples.get(name, []))} for name in data.intents()]
+    kb = request.app.state.knowledge.current
+    return [
+        {
+            "name": name,
+            "examples": len(examples.get(name, [])),
+            "title": found.title if (found := kb.get(name)) is not None else None,
+        }
+        for name in data.intents()
+    ]
 
 
 @router.post("/api/admin/inbox/annotate")

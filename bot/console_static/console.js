@@ -1346,6 +1346,7 @@
     open: "Por revisar", annotated: "Asignados a una intención", out_of_scope: "Fuera de alcance",
     spam: "Spam", dismissed: "Descartados"
   };
+  var INBOX_SOURCES = { clarification: "El asistente dudó", feedback: "Valoración negativa (👎)" };
   var JOB_STATES = { queued: "En cola", running: "En curso", succeeded: "Listo", failed: "Falló" };
   var MODEL_STATES = { trained: "Entrenado", live: "En uso", retired: "Retirado" };
   var VERDICTS = {
@@ -1355,7 +1356,7 @@
   var wb = {
     pane: "people",
     groups: [], counts: {}, picked: {}, intents: [], inboxSeq: 0, inboxTimer: null,
-    jobs: [], watched: null, pollTimer: null, logId: null,
+    jobs: [], jobsSeq: 0, watched: null, pollTimer: null, logId: null,
     models: [], modelId: null, detail: null, overriding: false
   };
 
@@ -1403,7 +1404,7 @@
     if (focus) $("admin-tab-" + name).focus();
     if (name === "people") return loadAdmin();
     if (name === "inbox") return Promise.all([loadIntents(), loadInbox()]);
-    if (name === "training") return loadJobs();
+    if (name === "training") return Promise.all([loadJobs(), loadLiveModel()]);
     return loadModels();
   }
 
@@ -1432,6 +1433,7 @@
     wb.intents = [];
     wb.inboxSeq++;
     wb.jobs = [];
+    wb.jobsSeq++;
     wb.watched = null;
     wb.pollTimer = null;
     wb.logId = null;
@@ -1449,6 +1451,7 @@
       "override-box"].forEach(function (id) { $(id).hidden = true; });
     $("inbox-new").setAttribute("aria-expanded", "false");
     $("inbox-summary").textContent = "";
+    $("training-live").textContent = "";
     $("inbox-empty").hidden = true;
     $("confusion-img").removeAttribute("src");
     updateStartButton();
@@ -1461,6 +1464,7 @@
     var q = $("inbox-q").value.trim();
     if (q) params.push("q=" + encodeURIComponent(q));
     if ($("inbox-channel").value) params.push("channel=" + encodeURIComponent($("inbox-channel").value));
+    if ($("inbox-source").value) params.push("source=" + encodeURIComponent($("inbox-source").value));
     if ($("inbox-days").value) params.push("days=" + encodeURIComponent($("inbox-days").value));
     params.push("show_personal_data=" + ($("inbox-personal").checked ? "true" : "false"));
     return "/api/admin/inbox?" + params.join("&");
@@ -1470,7 +1474,7 @@
     var seq = ++wb.inboxSeq;
     var list = $("inbox-groups");
     list.setAttribute("aria-busy", "true");
-    setText($("inbox-summary"), "Cargando la bandeja…");
+    if (!wb.groups.length) setText($("inbox-summary"), "Cargando la bandeja…");
     return api("GET", inboxPath()).then(function (data) {
       if (seq !== wb.inboxSeq) return;
       wb.groups = (data && data.groups) || [];
@@ -1608,11 +1612,13 @@
     var meta = el("p", { className: "inbox__meta" });
     meta.appendChild(el("span", { "data-testid": "inbox-channels" },
       (g.channels || []).map(channelLabel).join(", ") || "Canal desconocido"));
+    var sources = (g.sources || []).map(function (source) { return INBOX_SOURCES[source] || source; });
+    if (sources.length) meta.appendChild(el("span", { "data-testid": "inbox-sources" }, sources.join(", ")));
     var dates = datesText(g);
     if (dates) meta.appendChild(el("span", { "data-testid": "inbox-dates" }, dates));
     if (g.handoffs) {
-      meta.appendChild(el("span", null, g.handoffs === 1 ? "Terminó 1 vez con un asesor" :
-        "Terminó " + g.handoffs + " veces con un asesor"));
+      meta.appendChild(el("span", { "data-testid": "inbox-handoffs" },
+        "Se derivó a un asesor " + (g.handoffs === 1 ? "1 vez" : g.handoffs + " veces")));
     }
     item.appendChild(meta);
 
@@ -1623,7 +1629,7 @@
         "El modelo no respondió"));
     if (g.picked && g.picked.length) {
       var picked = el("div");
-      picked.appendChild(el("dt", null, "Botón que eligió"));
+      picked.appendChild(el("dt", null, g.picked.length === 1 ? "Botón que eligió" : "Botones que eligió"));
       picked.appendChild(el("dd", null, g.picked.join(" · ")));
       models.appendChild(picked);
     }
@@ -1725,7 +1731,7 @@
     window.clearTimeout(wb.inboxTimer);
     wb.inboxTimer = window.setTimeout(loadInbox, INBOX_DEBOUNCE_MS);
   });
-  ["inbox-status", "inbox-channel", "inbox-days"].forEach(function (id) {
+  ["inbox-status", "inbox-channel", "inbox-source", "inbox-days"].forEach(function (id) {
     $(id).addEventListener("change", function () {
       wb.picked = {};
       showError($("inbox-info"), "");
@@ -1839,7 +1845,9 @@
   }
 
   function loadJobs() {
+    var seq = ++wb.jobsSeq;
     return api("GET", "/api/admin/training").then(function (jobs) {
+      if (seq !== wb.jobsSeq) return;  // a training was asked for meanwhile: a newer list follows
       wb.jobs = (jobs || []).slice().sort(function (a, b) { return b.id - a.id; });
       var active = wb.jobs.filter(isActive);
       // The one that runs first: the oldest active job.
@@ -1894,6 +1902,8 @@
     var busy = wb.jobs.some(isActive);
     $("training-start").disabled = busy;
     $("training-busy").hidden = !busy;
+    if (busy) $("training-start").setAttribute("aria-describedby", "training-busy");
+    else $("training-start").removeAttribute("aria-describedby");
   }
 
   function progressText(job) {
@@ -2028,7 +2038,11 @@
     button.disabled = true;
     showError($("training-error"), "");
     showError($("training-info"), "");
-    api("POST", "/api/admin/training").then(function (job) {
+    wb.jobsSeq++;
+    // The list of models also registers the model Rasa has loaded: the new one is compared with it.
+    loadLiveModel().then(function () {
+      return api("POST", "/api/admin/training");
+    }).then(function (job) {
       upsertJob(job);
       wb.watched = job.id;
       renderJobs();
@@ -2036,8 +2050,20 @@
       schedulePoll();
     }).catch(function (error) {
       showError($("training-error"), problemText(error));
+      return loadJobs();
     }).then(updateStartButton);
   });
+
+  function loadLiveModel() {
+    return api("GET", "/api/admin/models").then(function (models) {
+      wb.models = (models || []).slice().sort(function (a, b) { return b.id - a.id; });
+      var live = wb.models.find(function (m) { return m.status === "live"; });
+      $("training-live").textContent = live ?
+        "Modelo en uso: n.º " + live.id + (typeof live.macro_f1 === "number" ? " (macro-F1 " + decimal(live.macro_f1, 3) + ")" : "") +
+        ". El modelo nuevo se evaluará frente a él." :
+        "Todavía no hay un modelo en uso registrado: el modelo nuevo se evaluará solo.";
+    }).catch(function (error) { if (error.status !== 401) $("training-live").textContent = ""; });
+  }
 
   $("training-open-model").addEventListener("click", function () {
     var id = Number($("training-current").dataset.modelId);
