@@ -245,6 +245,8 @@ class TrainingJob(Base):
     __tablename__ = "training_jobs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: ``train``, or ``cross_validation`` (the held-out set is not used: folds of the data).
+    kind: Mapped[str] = mapped_column(String(24), default="train", server_default="train")
     requested_by: Mapped[str] = mapped_column(String(64))
     requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

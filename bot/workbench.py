@@ -34,7 +34,7 @@ from bot.knowledge_editor import EditRefused, KnowledgeEditor, preview
 from bot.model_registry import DeployRefused, ModelRegistry, deploy, sync_live
 from bot.rasa_client import EngineUnavailable
 from bot.training_data import TrainingData, TrainingDataError
-from bot.training_jobs import TrainingJobs
+from bot.training_jobs import CROSS_VALIDATION, TrainingJobs
 
 #: Groups shown with the live model's current prediction (one parse each).
 PREDICTED_GROUPS = 50
@@ -242,6 +242,20 @@ async def start_training(request: Request, session: Current, desk: Desk) -> dict
     job_id = await _jobs(request).submit(session.agent.username)
     await desk.store.audit(
         session.agent.username, "training_started", actor_id=session.agent.id, job=job_id
+    )
+    job = await _jobs(request).get(job_id)
+    assert job is not None
+    return job
+
+
+@router.post("/api/admin/cross-validation", status_code=202)
+async def start_cross_validation(request: Request, session: Current, desk: Desk) -> dict[str, Any]:
+    """Queue a cross-validation of the current training data (3 folds), on demand: its result
+    (macro-F1, accuracy) is on the job when it is done."""
+    require(session, Role.ADMIN)
+    job_id = await _jobs(request).submit(session.agent.username, CROSS_VALIDATION)
+    await desk.store.audit(
+        session.agent.username, "cross_validation_started", actor_id=session.agent.id, job=job_id
     )
     job = await _jobs(request).get(job_id)
     assert job is not None

@@ -153,4 +153,46 @@ def test_inbox_annotate_train_evaluate_deploy_rollback(workbench_stack: Stack) -
     assert {"inbox_annotated", "training_started", "model_deployed", "model_rolled_back"} <= set(
         audit
     )
+
+    # The command line does the same against the running stack.
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=ROOT,
+            env=stack.environ(), timeout=600, check=False,
+        )  # fmt: skip
+
+    new_file = model["file"]
+    evaluated = cli("evaluate", str(ROOT / "models" / new_file))
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert (
+        f"{new_file}: macro-F1" in evaluated.stdout and "against the live model" in evaluated.stdout
+    )
+    deployed_cli = cli(
+        "deploy", new_file, *(["--override", "cli"] if comparison["verdict"] == "worse" else [])
+    )
+    assert deployed_cli.returncode == 0, deployed_cli.stderr
+    assert f"{new_file} is live" in deployed_cli.stdout
+    assert stack.chat("citizen-3", PHRASE)[0]["text"] == ruc_answer
+    rolled_cli = cli("rollback")
+    assert (
+        rolled_cli.returncode == 0 and f"{live_before['file']} is live again" in rolled_cli.stdout
+    )
+    assert cli("deploy", "no-existe.tar.gz").returncode == 1
+    http.close()
+
+
+def test_cross_validation_on_demand(workbench_stack: Stack) -> None:
+    stack = workbench_stack
+    http = httpx.Client(base_url=stack.base_url, timeout=30)
+    login = http.post("/api/auth/login", json={"username": "admin", "password": PASSWORD})
+    headers = {CSRF_HEADER: login.json()["csrf_token"]}
+    job = http.post("/api/admin/cross-validation", headers=headers).json()
+    assert job["kind"] == "cross_validation"
+    deadline = time.monotonic() + 900
+    while job["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline, job
+        time.sleep(2)
+        job = http.get(f"/api/admin/training/{job['id']}").json()
+    assert job["status"] == "succeeded", http.get(f"/api/admin/training/{job['id']}/log").text
+    assert job["progress"]["folds"] == 3 and 0.8 < job["progress"]["macro_f1"] <= 1.0
     http.close()
