@@ -19,7 +19,7 @@ from bot.db import utcnow
 from bot.handoff import HandoffDesk, take_handoff_request
 from bot.knowledge import KnowledgeStore
 from bot.push import PushHub
-from bot.rasa_client import EngineUnavailable, RasaClient
+from bot.rasa_client import EngineUnavailable, RasaClient, take_report
 from connectors.base import BotMessage, InboundMessage
 
 __all__ = ["ConversationService", "HistoryEntry", "engine_sender_id"]
@@ -233,42 +233,19 @@ class ConversationService:
 def _take_clarification(
     replies: list[BotMessage],
 ) -> tuple[list[BotMessage], tuple[list[dict[str, Any]], list[str]] | None]:
-    """Take the engine's report of a clarification out of the replies (channels never see it;
-    Rasa's REST channel sends it as a message of its own) and return its intents and offered
-    payloads."""
-    found = None
-    kept: list[BotMessage] = []
-    for reply in replies:
-        custom = reply.get("custom")
-        if isinstance(custom, dict) and "clarification" in custom:
-            report = custom.pop("clarification")
-            if not custom:
-                del reply["custom"]
-            if isinstance(report, dict):
-                intents = [i for i in report.get("intents") or [] if isinstance(i, dict)]
-                offered = [str(p) for p in report.get("offered") or [] if isinstance(p, str)]
-                found = (intents, offered)
-            if not any(key != "recipient_id" for key in reply):
-                continue  # nothing left to show
-        kept.append(reply)
-    return kept, found
+    """The engine's report of a clarification: the intents it guessed and what it offered."""
+    replies, report = take_report(replies, "clarification")
+    if not isinstance(report, dict):
+        return replies, None
+    intents = [i for i in report.get("intents") or [] if isinstance(i, dict)]
+    offered = [str(p) for p in report.get("offered") or [] if isinstance(p, str)]
+    return replies, (intents, offered)
 
 
 def _take_rated_article(replies: list[BotMessage]) -> tuple[list[BotMessage], str | None]:
     """The article an answer came from (the engine marks answers that can be rated)."""
-    found = None
-    kept: list[BotMessage] = []
-    for reply in replies:
-        custom = reply.get("custom")
-        if isinstance(custom, dict) and "article" in custom:
-            value = custom.pop("article")
-            found = value if isinstance(value, str) else found
-            if not custom:
-                del reply["custom"]
-            if not any(key != "recipient_id" for key in reply):
-                continue
-        kept.append(reply)
-    return kept, found
+    replies, article = take_report(replies, "article")
+    return replies, article if isinstance(article, str) else None
 
 
 def _offer_rating(replies: list[BotMessage], channel: str, article: Any) -> None:

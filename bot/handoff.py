@@ -33,7 +33,7 @@ from bot.db import utcnow
 from bot.escalation import ASKED, FRUSTRATION, REASONS, HandoffRules, HandoffRulesStore, OfficeHours
 from bot.handoff_store import OPEN_STATES, Handoff, HandoffStore, State
 from bot.knowledge import Article, KnowledgeStore
-from bot.rasa_client import EngineUnavailable, RasaClient
+from bot.rasa_client import EngineUnavailable, RasaClient, take_report
 from connectors.base import BotMessage, InboundMessage
 
 logger = logging.getLogger(__name__)
@@ -76,26 +76,16 @@ def take_handoff_request(
     replies: list[BotMessage],
 ) -> tuple[list[BotMessage], HandoffRequest | None]:
     """Take the engine's handoff request out of the replies (channels never see it)."""
-    found = None
-    kept: list[BotMessage] = []
-    for reply in replies:
-        custom = reply.get("custom")
-        if isinstance(custom, dict) and "handoff" in custom:
-            raw = custom.pop("handoff")
-            if not custom:
-                del reply["custom"]
-            if isinstance(raw, dict) and raw.get("reason") in REASONS:
-                confidence = raw.get("confidence")
-                found = HandoffRequest(
-                    str(raw["reason"]),
-                    str(raw["team"]) if isinstance(raw.get("team"), str) else None,
-                    str(raw["intent"]) if isinstance(raw.get("intent"), str) else None,
-                    float(confidence) if isinstance(confidence, int | float) else None,
-                )
-            if not any(key != "recipient_id" for key in reply):
-                continue
-        kept.append(reply)
-    return kept, found
+    replies, raw = take_report(replies, "handoff")
+    if not isinstance(raw, dict) or raw.get("reason") not in REASONS:
+        return replies, None
+    confidence = raw.get("confidence")
+    return replies, HandoffRequest(
+        str(raw["reason"]),
+        str(raw["team"]) if isinstance(raw.get("team"), str) else None,
+        str(raw["intent"]) if isinstance(raw.get("intent"), str) else None,
+        float(confidence) if isinstance(confidence, int | float) else None,
+    )
 
 
 def contact_of(text: str) -> str | None:

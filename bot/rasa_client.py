@@ -137,3 +137,21 @@ class RasaClient:
         except ValueError:
             return False
         return isinstance(status, dict) and bool(status.get("model_file"))
+
+
+def take_report(replies: list[BotMessage], key: str) -> tuple[list[BotMessage], Any]:
+    """Take what the engine reports to the gateway under ``custom[key]`` out of the replies
+    (channels never see it; Rasa's REST channel often sends it as a message of its own, dropped
+    when nothing else is left) and return it (the last one, or None)."""
+    found: Any = None
+    kept: list[BotMessage] = []
+    for reply in replies:
+        custom = reply.get("custom")
+        if isinstance(custom, dict) and key in custom:
+            found = custom.pop(key)
+            if not custom:
+                del reply["custom"]
+            if not any(name != "recipient_id" for name in reply):
+                continue  # nothing left to show
+        kept.append(reply)
+    return kept, found

@@ -128,6 +128,7 @@
     this.code = (body && body.error) || "error";
     this.message = (body && body.message) || (status ? "Error del servidor (" + status + ")." : "Sin conexión con el servidor.");
     this.details = (body && Array.isArray(body.details)) ? body.details : [];
+    this.problems = (body && Array.isArray(body.problems)) ? body.problems : [];
   }
 
   function api(method, path, body) {
@@ -137,14 +138,18 @@
       options.headers["X-CSRF-Token"] = state.csrf;
       options.body = JSON.stringify(body || {});
     }
-    return fetch(path, options).then(function (res) {
-      return res.json().catch(function () { return null; }).then(function (data) {
-        if (res.ok) return data;
-        var error = new ApiError(res.status, data);
-        if (res.status === 401 && state.me && path !== "/api/auth/login") sessionEnded();
-        throw error;
-      });
-    }, function () { throw new ApiError(0, null); });
+    return fetch(path, options).then(function (res) { return jsonResult(res, path); },
+      function () { throw new ApiError(0, null); });
+  }
+
+  // The JSON body of a response, or an ApiError (a 401 ends the session).
+  function jsonResult(res, path) {
+    return res.json().catch(function () { return null; }).then(function (data) {
+      if (res.ok) return data;
+      var error = new ApiError(res.status, data);
+      if (res.status === 401 && state.me && path !== "/api/auth/login") sessionEnded();
+      throw error;
+    });
   }
 
   // --- signing in and out ----------------------------------------------------------------------
@@ -1340,7 +1345,7 @@
   var POLL_MS = 2000;
   var INBOX_DEBOUNCE_MS = 300;
   var CHANGED_SHOWN = 100;
-  var ADMIN_PANES = ["people", "inbox", "training", "models"];
+  var ADMIN_PANES = ["people", "inbox", "training", "models", "articles"];
   var INTENT_NAME = /^[a-z][a-z0-9_]{2,63}$/;
   var INBOX_STATUSES = {
     open: "Por revisar", annotated: "Asignados a una intención", out_of_scope: "Fuera de alcance",
@@ -1405,6 +1410,7 @@
     if (name === "people") return loadAdmin();
     if (name === "inbox") return Promise.all([loadIntents(), loadInbox()]);
     if (name === "training") return Promise.all([loadJobs(), loadLiveModel()]);
+    if (name === "articles") return loadArticles();
     return loadModels();
   }
 
@@ -1455,6 +1461,7 @@
     $("inbox-empty").hidden = true;
     $("confusion-img").removeAttribute("src");
     updateStartButton();
+    resetArticles();
   }
 
   // Review inbox.
@@ -2353,6 +2360,698 @@
       showError($("models-error"), problemText(error));
     }).then(function () { button.disabled = false; });
   });
+
+  // --- the knowledge base: articles, previews, versions; the project as a zip -------------------
+
+  // The limits an article's file must keep (bot/knowledge.py); the API accepts longer texts
+  // but the file would be refused.
+  var ARTICLE_LIMITS = { title: 40, answer: 1000, button: 20, payload: 200, source: 120, url: 300 };
+  var ARTICLE_BUTTONS = 3;
+  var PREVIEW_DEBOUNCE_MS = 700;
+  var UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
+  var PREVIEW_CHANNELS = ["webchat", "messenger", "whatsapp"];
+  var SAVED_TEXT = "Guardado: ya está en uso (sin reentrenar)";
+  var ARTICLE_FIELDS = {
+    id: "Código", title: "Título", answer: "Respuesta", buttons: "Botones", source: "Fuente",
+    "source.name": "Nombre de la fuente", "source.url": "Enlace de la fuente", reviewed: "Fecha de revisión",
+    tags: "Etiquetas", templates: "Plantillas", variants: "Versiones por canal"
+  };
+  var VARIANT_LABELS = { webchat: "Web", messenger: "Messenger", whatsapp: "WhatsApp", twilio: "WhatsApp (Twilio)" };
+
+  var kb = {
+    articles: [], loaded: false, listSeq: 0,
+    article: null, openSeq: 0, saving: false, discard: null,
+    previewSeq: 0, previewTimer: null,
+    versionSeq: 0, versionId: null
+  };
+
+  function plainText(text) {
+    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  function limaToday() {
+    try {
+      return new Intl.DateTimeFormat("en-CA", { timeZone: "America/Lima", year: "numeric", month: "2-digit", day: "2-digit" })
+        .format(new Date());
+    } catch (e) {
+      return new Date().toISOString().slice(0, 10);
+    }
+  }
+
+  function dayText(iso) {
+    var parts = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+    return parts ? parts[3] + "/" + parts[2] + "/" + parts[1] : (iso || "—");
+  }
+
+  function safeUrl(url) {
+    return /^https?:\/\//i.test(url || "") ? url : null;
+  }
+
+  function hostOf(url) {
+    try { return new URL(url).hostname; } catch (e) { return url; }
+  }
+
+  // A field of an article in words: "buttons[0].payload" → "Botón 1: acción".
+  function articleFieldLabel(field) {
+    var button = /^buttons[.[](\d+)\]?\.(title|payload)$/.exec(field);
+    if (button) return "Botón " + (Number(button[1]) + 1) + (button[2] === "title" ? ": texto" : ": acción");
+    var variant = /^variants\.(\w+)$/.exec(field);
+    if (variant) return "Versión para " + (VARIANT_LABELS[variant[1]] || variant[1]);
+    var template = /^templates\.(.+)$/.exec(field);
+    if (template) return "Plantilla «" + template[1] + "»";
+    return ARTICLE_FIELDS[field] || field;
+  }
+
+  function problemWhat(what) {
+    var m;
+    if (what === "must be a non-empty string") return "no puede estar vacío";
+    if ((m = /^(\d+) characters, at most (\d+)$/.exec(what))) return "tiene " + m[1] + " caracteres; el máximo es " + m[2];
+    if (what === "must be an https:// URL") return "debe ser un enlace https://";
+    if (what === "must be '/<intent>'") return "debe ser «/» seguido de la intención, ej.: /ruc_inscripcion_dni";
+    if ((m = /^(\S+) is in the future$/.exec(what))) return "la fecha " + dayText(m[1]) + " está en el futuro";
+    if (what === "must be a date (YYYY-MM-DD)") return "debe ser una fecha válida";
+    if ((m = /^(\d+) buttons, at most (\d+)$/.exec(what))) return m[1] + " botones; el máximo es " + m[2];
+    if (what === "is missing") return "falta";
+    if (what === "must name the official source") return "escribe el nombre de la fuente oficial";
+    return what;
+  }
+
+  // A problem the server found in an article ("<file>: field 'x': what"), in Spanish; the
+  // file's name is kept only when asked (the articles of a zip), never the server's own path.
+  function articleProblem(text, keepFile) {
+    var m = /^(.*?): field '([^']+)': (.*)$/.exec(String(text || ""));
+    if (!m) return String(text || "");
+    var line = articleFieldLabel(m[2]) + ": " + problemWhat(m[3]);
+    return keepFile ? m[1] + ": " + line : line;
+  }
+
+  // A 422 of the request's shape (fields the API checks before the article is validated).
+  function articleRequestProblems(error) {
+    var texts = [];
+    error.details.forEach(function (d) {
+      var field = String((d && d.field) || "");
+      var text;
+      if (field.indexOf("source.url") === 0) text = "El enlace de la fuente debe empezar con https:// (hasta 300 caracteres).";
+      else if (field.indexOf("source") === 0) text = "Escribe el nombre de la fuente oficial (hasta 120 caracteres).";
+      else if (field.indexOf("reviewed") === 0) text = "La fecha de revisión no es una fecha válida.";
+      else if (field.indexOf("buttons") === 0) text = "Cada botón necesita su texto y su acción (hasta 3 botones).";
+      else if (field.indexOf("title") === 0) text = "Escribe el título del artículo.";
+      else if (field.indexOf("answer") === 0) text = "Escribe el texto de la respuesta.";
+      else if (field.indexOf("variants") === 0) text = "Las versiones por canal deben ser textos.";
+      else text = (d && d.problem) ? field + ": " + d.problem : "";
+      if (text && texts.indexOf(text) < 0) texts.push(text);
+    });
+    return texts;
+  }
+
+  function showList(box, list, items) {
+    list.textContent = "";
+    items.forEach(function (text) { list.appendChild(el("li", null, text)); });
+    box.hidden = !items.length;
+  }
+
+  // The list.
+
+  function loadArticles() {
+    var seq = ++kb.listSeq;
+    var body = $("articles");
+    body.setAttribute("aria-busy", "true");
+    if (!kb.loaded) setText($("articles-summary"), "Cargando los artículos…");
+    return api("GET", "/api/admin/articles").then(function (articles) {
+      if (seq !== kb.listSeq) return;
+      kb.articles = (articles || []).slice();
+      kb.loaded = true;
+      showError($("articles-error"), "");
+      renderArticles();
+    }).catch(function (error) {
+      if (seq !== kb.listSeq) return;
+      setText($("articles-summary"), "");
+      if (error.status !== 401) showError($("articles-error"), problemText(error));
+    }).then(function () {
+      if (seq === kb.listSeq) body.removeAttribute("aria-busy");
+    });
+  }
+
+  function shownArticles() {
+    var q = plainText($("articles-q").value.trim());
+    var overdueOnly = $("articles-overdue").checked;
+    return kb.articles.filter(function (a) {
+      if (overdueOnly && !a.overdue) return false;
+      return !q || plainText(a.title).indexOf(q) >= 0 || plainText(a.id).indexOf(q) >= 0;
+    });
+  }
+
+  function renderArticles() {
+    var body = $("articles");
+    var shown = shownArticles();
+    var overdue = kb.articles.filter(function (a) { return a.overdue; }).length;
+    body.textContent = "";
+    shown.forEach(function (a) {
+      var open = kb.article && kb.article.id === a.id;
+      var row = el("tr", { "data-testid": "article-row", "data-article-id": a.id,
+        "data-overdue": a.overdue ? "true" : "false" });
+      if (a.overdue) row.classList.add("is-overdue");
+      if (open) row.classList.add("is-selected");
+      var head = el("th", { scope: "row" });
+      var button = el("button", { type: "button", className: "btn btn--link article__open", "data-testid": "article-open" }, a.title);
+      if (open) button.setAttribute("aria-current", "true");
+      button.addEventListener("click", function () { requestArticle(a.id); });
+      head.appendChild(button);
+      row.appendChild(head);
+      row.appendChild(el("td", { className: "article__id" }, a.id));
+      row.appendChild(el("td", null, dayText(a.reviewed)));
+      var stateCell = el("td");
+      stateCell.appendChild(a.overdue ?
+        el("span", { className: "pill pill--overdue", "data-testid": "article-overdue" }, "⚠ Revisión vencida") :
+        el("span", { className: "article__ok" }, "Al día"));
+      row.appendChild(stateCell);
+      var sourceCell = el("td");
+      var url = safeUrl(a.source);
+      if (url) {
+        var link = el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, hostOf(url));
+        link.appendChild(el("span", { className: "visually-hidden" }, " (se abre en otra pestaña)"));
+        sourceCell.appendChild(link);
+      } else {
+        sourceCell.textContent = a.source || "—";
+      }
+      row.appendChild(sourceCell);
+      body.appendChild(row);
+    });
+    $("articles-empty").hidden = !kb.loaded || shown.length > 0;
+    var total = kb.articles.length;
+    var text = (shown.length === total ? plural(total, "artículo", "artículos") :
+      "Mostrando " + shown.length + " de " + plural(total, "artículo", "artículos")) +
+      " · " + (overdue === 1 ? "1 con la revisión vencida" : overdue + " con la revisión vencida");
+    setText($("articles-summary"), kb.loaded ? text : "");
+  }
+
+  $("articles-filters").addEventListener("submit", function (ev) { ev.preventDefault(); renderArticles(); });
+  $("articles-q").addEventListener("input", renderArticles);
+  $("articles-overdue").addEventListener("change", renderArticles);
+
+  // The editor.
+
+  function buttonInputs(n) {
+    return { title: $("art-button-title-" + n), payload: $("art-button-payload-" + n) };
+  }
+
+  function clearArticleMessages() {
+    showError($("article-error"), "");
+    showError($("article-info"), "");
+    showList($("article-problems-box"), $("article-problems"), []);
+    document.querySelectorAll("#article-form [aria-invalid]").forEach(function (field) {
+      field.removeAttribute("aria-invalid");
+    });
+  }
+
+  function unsaved() {
+    return !!kb.article && !$("article-editor").hidden && Object.keys(articleChanges(kb.article)).length > 0;
+  }
+
+  // Leaving an article with unsaved changes takes a second click (no dialogs): the first warns.
+  function mayLeave(target, box) {
+    if (!unsaved() || kb.discard === target) {
+      kb.discard = null;
+      return true;
+    }
+    kb.discard = target;
+    showError(box, target === "close" ?
+      "Hay cambios sin guardar en «" + kb.article.title + "». Pulsa «Cerrar» otra vez para descartarlos." :
+      "Hay cambios sin guardar en «" + kb.article.title + "». Guárdalos, o vuelve a elegir el artículo para descartarlos.");
+    return false;
+  }
+
+  function requestArticle(id) {
+    if (kb.article && kb.article.id === id && !$("article-editor").hidden) {
+      $("article-title").focus();
+      return;
+    }
+    if (mayLeave(id, $("articles-error"))) openArticle(id);
+  }
+
+  function openArticle(id) {
+    var seq = ++kb.openSeq;
+    kb.discard = null;
+    showError($("articles-error"), "");
+    return api("GET", "/api/admin/articles/" + encodeURIComponent(id)).then(function (article) {
+      if (seq !== kb.openSeq) return;
+      kb.article = article;
+      clearArticleMessages();
+      hideVersion(false);
+      fillArticle(article);
+      $("article-editor").hidden = false;
+      renderArticles();
+      $("article-title").focus();
+      $("article-editor").scrollIntoView({ block: "start" });
+      refreshPreview();
+    }).catch(function (error) {
+      if (seq === kb.openSeq && error.status !== 401) showError($("articles-error"), problemText(error));
+    });
+  }
+
+  function fillArticle(a) {
+    setText($("article-title"), "Editar: " + a.title);
+    var meta = "Código: " + a.id + " · Revisado el " + dayText(a.reviewed) +
+      (a.overdue ? " · ⚠ Revisión vencida: compruébalo con la fuente y actualiza la fecha." : "");
+    setText($("article-meta"), meta);
+    $("article-meta").classList.toggle("is-overdue", !!a.overdue);
+    $("art-title").value = a.title || "";
+    $("art-answer").value = a.answer || "";
+    for (var n = 1; n <= ARTICLE_BUTTONS; n++) {
+      var b = (a.buttons || [])[n - 1] || { title: "", payload: "" };
+      buttonInputs(n).title.value = b.title || "";
+      buttonInputs(n).payload.value = b.payload || "";
+    }
+    $("art-source-name").value = (a.source && a.source.name) || "";
+    $("art-source-url").value = (a.source && a.source.url) || "";
+    $("art-reviewed").value = a.reviewed || "";
+    $("art-reviewed").max = limaToday();
+    var variants = a.variants || {};
+    $("art-variant-messenger").value = variants.messenger || "";
+    $("art-variant-whatsapp").value = variants.whatsapp || "";
+    $("art-variants").open = !!(variants.messenger || variants.whatsapp);
+    var others = Object.keys(variants).filter(function (c) { return c !== "messenger" && c !== "whatsapp"; });
+    var notes = [];
+    if (others.length) {
+      notes.push("También tiene versión para " + others.map(function (c) { return VARIANT_LABELS[c] || c; }).join(", ") +
+        " (se conserva; se edita en el archivo).");
+    }
+    if ((a.templates || []).length) {
+      notes.push("Plantillas que completa el asistente: " + a.templates.join(", ") + " (se editan en el archivo).");
+    }
+    $("art-templates").textContent = notes.join(" ");
+    $("art-templates").hidden = !notes.length;
+    answerCount();
+    renderVersions(a);
+  }
+
+  function answerCount() {
+    var length = $("art-answer").value.trim().length;
+    var box = $("art-answer-count");
+    setText(box, length + " de " + ARTICLE_LIMITS.answer + " caracteres");
+    box.classList.toggle("bad", length > ARTICLE_LIMITS.answer);
+  }
+
+  function formButtons() {
+    var buttons = [];
+    for (var n = 1; n <= ARTICLE_BUTTONS; n++) {
+      var inputs = buttonInputs(n);
+      buttons.push({ n: n, title: inputs.title.value.trim(), payload: inputs.payload.value.trim() });
+    }
+    return buttons;
+  }
+
+  function completeButtons() {
+    return formButtons().filter(function (b) { return b.title && b.payload; })
+      .map(function (b) { return { title: b.title, payload: b.payload }; });
+  }
+
+  // The fields of the form, checked; [problem text, field id] of the first problem if any.
+  function checkArticle() {
+    var title = $("art-title").value.trim();
+    var answer = $("art-answer").value.trim();
+    var problems = [
+      [!title, "Escribe el título del artículo.", "art-title"],
+      [title.length > ARTICLE_LIMITS.title, "El título puede tener hasta " + ARTICLE_LIMITS.title + " caracteres.", "art-title"],
+      [!answer, "Escribe el texto de la respuesta.", "art-answer"],
+      [answer.length > ARTICLE_LIMITS.answer, "La respuesta puede tener hasta " + ARTICLE_LIMITS.answer + " caracteres.", "art-answer"]
+    ];
+    formButtons().forEach(function (b) {
+      var inputs = buttonInputs(b.n);
+      problems.push([b.payload && !b.title, "Escribe el texto del botón " + b.n + ".", inputs.title.id]);
+      problems.push([b.title && !b.payload, "Escribe la acción del botón " + b.n + " (ej.: /ruc_inscripcion_dni).", inputs.payload.id]);
+      problems.push([b.title.length > ARTICLE_LIMITS.button, "El texto del botón " + b.n + " puede tener hasta " +
+        ARTICLE_LIMITS.button + " caracteres.", inputs.title.id]);
+      problems.push([!!b.payload && !/^\/\S+$/.test(b.payload), "La acción del botón " + b.n +
+        " debe ser «/» seguido de la intención, sin espacios (ej.: /ruc_inscripcion_dni).", inputs.payload.id]);
+    });
+    var url = $("art-source-url").value.trim();
+    problems.push([!$("art-source-name").value.trim(), "Escribe el nombre de la fuente oficial.", "art-source-name"]);
+    problems.push([!/^https:\/\/\S+$/.test(url),
+      "El enlace de la fuente debe empezar con https:// (la página oficial, con conexión segura).", "art-source-url"]);
+    problems.push([!/^\d{4}-\d{2}-\d{2}$/.test($("art-reviewed").value), "Elige la fecha de revisión.", "art-reviewed"]);
+    [["messenger", "Messenger"], ["whatsapp", "WhatsApp"]].forEach(function (pair) {
+      problems.push([$("art-variant-" + pair[0]).value.trim().length > ARTICLE_LIMITS.answer, "La versión para " + pair[1] +
+        " puede tener hasta " + ARTICLE_LIMITS.answer + " caracteres.", "art-variant-" + pair[0]]);
+    });
+    var found = problems.filter(function (p) { return p[0]; });
+    return found.length ? [found[0][1], found[0][2]] : null;
+  }
+
+  // What changed against the article as loaded: the body of the PUT.
+  function articleChanges(a) {
+    var body = {};
+    var title = $("art-title").value.trim();
+    if (title !== a.title) body.title = title;
+    var answer = $("art-answer").value.trim();
+    if (answer !== String(a.answer || "").trim()) body.answer = answer;
+    var buttons = completeButtons();
+    var before = (a.buttons || []).map(function (b) { return { title: b.title, payload: b.payload }; });
+    if (JSON.stringify(buttons) !== JSON.stringify(before)) body.buttons = buttons;
+    var source = { name: $("art-source-name").value.trim(), url: $("art-source-url").value.trim() };
+    if (!a.source || source.name !== a.source.name || source.url !== a.source.url) body.source = source;
+    var reviewed = $("art-reviewed").value;
+    if (reviewed !== a.reviewed) body.reviewed = reviewed;
+    var variants = {};
+    var old = a.variants || {};
+    Object.keys(old).forEach(function (channel) { variants[channel] = old[channel]; });  // others are kept
+    var changed = false;
+    ["messenger", "whatsapp"].forEach(function (channel) {
+      var text = $("art-variant-" + channel).value.trim();
+      if (text !== String(old[channel] || "").trim()) changed = true;
+      if (text) variants[channel] = text;
+      else delete variants[channel];
+    });
+    if (changed) body.variants = variants;
+    return body;
+  }
+
+  $("article-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var a = kb.article;
+    if (!a || kb.saving) return;
+    clearArticleMessages();
+    var problem = checkArticle();
+    if (problem) {
+      showError($("article-error"), problem[0]);
+      $(problem[1]).setAttribute("aria-invalid", "true");
+      if (problem[1].indexOf("art-variant-") === 0) $("art-variants").open = true;
+      $(problem[1]).focus();
+      return;
+    }
+    var body = articleChanges(a);
+    if (!Object.keys(body).length) {
+      showError($("article-info"), "No hay cambios que guardar.");
+      return;
+    }
+    var id = a.id;
+    var form = $("article-form");
+    kb.saving = true;
+    setDisabled(form, true);
+    api("PUT", "/api/admin/articles/" + encodeURIComponent(id), body).then(function (saved) {
+      if (!kb.article || kb.article.id !== id) return;
+      kb.article = saved;
+      fillArticle(saved);
+      showError($("article-info"), SAVED_TEXT);
+      refreshPreview();
+      return loadArticles();
+    }).catch(function (error) {
+      if (error.status === 401) return;
+      var problems = error.problems.map(function (p) { return articleProblem(p, false); });
+      if (error.code === "invalid_request") problems = articleRequestProblems(error);
+      showError($("article-error"), error.code === "invalid_request" ?
+        "El artículo no tiene el formato esperado: nada se cambió." : problemText(error));
+      showList($("article-problems-box"), $("article-problems"), problems);
+    }).then(function () {
+      kb.saving = false;
+      setDisabled(form, false);
+    });
+  });
+
+  function closeArticle() {
+    var id = kb.article && kb.article.id;
+    kb.openSeq++;
+    kb.previewSeq++;
+    window.clearTimeout(kb.previewTimer);
+    kb.article = null;
+    hideVersion(false);
+    clearArticleMessages();
+    $("article-editor").hidden = true;
+    renderArticles();
+    var row = id && document.querySelector('#articles tr[data-article-id="' + id + '"] [data-testid=article-open]');
+    if (row) row.focus();
+    else $("articles-q").focus();
+  }
+
+  $("article-close").addEventListener("click", function () {
+    if (mayLeave("close", $("article-error"))) closeArticle();
+  });
+  $("art-answer").addEventListener("input", answerCount);
+
+  // The preview per channel.
+
+  function schedulePreview() {
+    window.clearTimeout(kb.previewTimer);
+    kb.previewTimer = window.setTimeout(refreshPreview, PREVIEW_DEBOUNCE_MS);
+  }
+
+  function clearPreview() {
+    PREVIEW_CHANNELS.forEach(function (channel) {
+      $("preview-" + channel).textContent = "";
+      $("preview-" + channel + "-warnings").textContent = "";
+      $("preview-" + channel + "-limits").textContent = "";
+    });
+  }
+
+  function refreshPreview() {
+    window.clearTimeout(kb.previewTimer);
+    if (!kb.article) return Promise.resolve();
+    var seq = ++kb.previewSeq;
+    var answer = $("art-answer").value.trim();
+    if (!answer) {
+      clearPreview();
+      setText($("preview-status"), "Escribe la respuesta para ver la vista previa.");
+      return Promise.resolve();
+    }
+    var buttons = completeButtons().filter(function (b) { return b.title.length <= 80 && b.payload.length <= 200; })
+      .slice(0, ARTICLE_BUTTONS);
+    setText($("preview-status"), "Actualizando la vista previa…");
+    return api("POST", "/api/admin/articles/preview", { answer: answer.slice(0, 4000), buttons: buttons }).then(function (shown) {
+      if (seq !== kb.previewSeq) return;
+      renderPreview(shown || {});
+      setText($("preview-status"), "Vista previa actualizada.");
+    }).catch(function (error) {
+      if (seq !== kb.previewSeq) return;
+      setText($("preview-status"), "No se pudo mostrar la vista previa: " + problemText(error));
+    });
+  }
+
+  // One message as the citizen sees it: its text and the titles of its buttons.
+  function bubble(text, buttons, note) {
+    var node = el("div", { className: "preview__msg", "data-testid": "preview-message" });
+    if (note) node.appendChild(el("p", { className: "preview__note" }, note));
+    if (text) node.appendChild(el("p", { className: "preview__text" }, text));
+    var titles = (buttons || []).filter(function (t) { return t; });
+    if (titles.length) {
+      var list = el("ul", { className: "preview__chips", "aria-label": "Botones" });
+      titles.forEach(function (title) { list.appendChild(el("li", { className: "preview__chip" }, title)); });
+      node.appendChild(list);
+    }
+    return node;
+  }
+
+  function webchatBubble(m) {
+    return bubble(m.text, (m.buttons || []).map(function (b) { return b && b.title; }));
+  }
+
+  function messengerBubble(m) {
+    if (m.attachment) {
+      var attachment = m.attachment;
+      var payload = attachment.payload || {};
+      if (attachment.type === "template") {
+        return bubble(payload.text, (payload.buttons || []).map(function (b) { return b && b.title; }));
+      }
+      if (attachment.type === "image") return bubble("", [], "[Imagen]");
+      return bubble("", [], "[" + (attachment.type || "Adjunto") + "]");
+    }
+    return bubble(m.text, (m.quick_replies || []).map(function (q) { return q && q.title; }));
+  }
+
+  function whatsappBubble(m) {
+    if (m.type === "text") return bubble(m.text && m.text.body, []);
+    if (m.type === "interactive") {
+      var interactive = m.interactive || {};
+      var action = interactive.action || {};
+      var text = interactive.body && interactive.body.text;
+      if (action.buttons) {
+        return bubble(text, action.buttons.map(function (b) { return b && b.reply && b.reply.title; }));
+      }
+      var rows = [];
+      (action.sections || []).forEach(function (section) {
+        (section.rows || []).forEach(function (row) { rows.push(row && row.title); });
+      });
+      return bubble(text, rows, action.button ? "Lista «" + action.button + "»:" : null);
+    }
+    if (m.type === "image") return bubble("", [], "[Imagen]");
+    return bubble("", [], "[" + (m.type || "Mensaje") + "]");
+  }
+
+  function renderPreview(shown) {
+    var channels = shown.channels || {};
+    var warnings = shown.warnings || {};
+    var limits = shown.limits || {};
+    var render = { webchat: webchatBubble, messenger: messengerBubble, whatsapp: whatsappBubble };
+    PREVIEW_CHANNELS.forEach(function (channel) {
+      var box = $("preview-" + channel);
+      box.textContent = "";
+      (channels[channel] || []).forEach(function (m) { if (m) box.appendChild(render[channel](m)); });
+      var limit = limits[channel];
+      $("preview-" + channel + "-limits").textContent = limit ?
+        "Límites: " + limit.text + " caracteres por mensaje, " + limit.buttons + " botones de hasta " +
+        limit.button_title + " caracteres." : "";
+      var list = $("preview-" + channel + "-warnings");
+      list.textContent = "";
+      var found = warnings[channel] || [];
+      found.forEach(function (w) { list.appendChild(el("li", { className: "preview__warning" }, "⚠ Aviso: " + w)); });
+      if (!found.length) list.appendChild(el("li", { className: "preview__fine" }, "Sin avisos: cabe en los límites."));
+    });
+  }
+
+  $("article-preview").addEventListener("click", refreshPreview);
+  $("article-form").addEventListener("input", function (ev) {
+    var id = ev.target && ev.target.id;
+    if (id === "art-answer" || /^art-button-/.test(id || "")) schedulePreview();
+    if (ev.target && ev.target.hasAttribute("aria-invalid")) ev.target.removeAttribute("aria-invalid");
+    kb.discard = null;
+  });
+
+  // Versions.
+
+  function renderVersions(a) {
+    var list = $("article-versions");
+    var versions = a.versions || [];
+    list.textContent = "";
+    versions.forEach(function (v) {
+      var item = el("li", { className: "admin__item", "data-testid": "article-version", "data-version-id": String(v.id) });
+      var when = dateTime(v.at) || v.at;
+      item.appendChild(el("span", { className: "admin__item-label" }, when + " · " + v.author));
+      var button = el("button", { type: "button", className: "btn btn--small",
+        "aria-label": "Ver la versión del " + when + " (" + v.author + ")" }, "Ver");
+      button.addEventListener("click", function () { showVersion(a.id, v, when); });
+      item.appendChild(button);
+      list.appendChild(item);
+    });
+    $("article-versions-empty").hidden = versions.length > 0;
+  }
+
+  function showVersion(articleId, v, when) {
+    var seq = ++kb.versionSeq;
+    kb.versionId = v.id;
+    $("article-version-box").hidden = false;
+    setText($("article-version-title"), "Versión guardada el " + when + " por " + v.author + " (como era antes del cambio)");
+    $("article-version-text").textContent = "Cargando la versión…";
+    $("article-version-title").focus();
+    return fetchText("/api/admin/articles/" + encodeURIComponent(articleId) + "/versions/" + encodeURIComponent(v.id))
+      .then(function (text) {
+        if (seq === kb.versionSeq) $("article-version-text").textContent = text;
+      }).catch(function (error) {
+        if (seq === kb.versionSeq) $("article-version-text").textContent = error.message;
+      });
+  }
+
+  function hideVersion(focus) {
+    var id = kb.versionId;
+    kb.versionSeq++;
+    kb.versionId = null;
+    $("article-version-box").hidden = true;
+    $("article-version-text").textContent = "";
+    if (focus) {
+      var button = document.querySelector('#article-versions [data-version-id="' + id + '"] button');
+      if (button) button.focus();
+    }
+  }
+
+  $("article-version-close").addEventListener("click", function () { hideVersion(true); });
+
+  // The project as a zip.
+
+  function projectMessages() {
+    showError($("project-error"), "");
+    showList($("project-problems-box"), $("project-problems"), []);
+    $("project-info").hidden = true;
+    $("project-info-text").textContent = "";
+    $("project-written").textContent = "";
+  }
+
+  $("project-download").addEventListener("click", function (ev) {
+    // Fetched first, so an error (an ended session) is shown instead of saved as the file.
+    ev.preventDefault();
+    var link = $("project-download");
+    if (link.getAttribute("aria-disabled") === "true") return;
+    link.setAttribute("aria-disabled", "true");
+    projectMessages();
+    fetch(link.getAttribute("href"), { credentials: "same-origin" }).then(function (res) {
+      if (!res.ok) return jsonResult(res, link.getAttribute("href"));
+      return res.blob().then(function (blob) {
+        var url = URL.createObjectURL(blob);
+        var save = el("a", { href: url, download: "asistente-datos.zip", hidden: "" });
+        document.body.appendChild(save);
+        save.click();
+        save.remove();
+        window.setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+      });
+    }, function () { throw new ApiError(0, null); }).catch(function (error) {
+      if (error.status !== 401) showError($("project-error"), problemText(error));
+    }).then(function () { link.removeAttribute("aria-disabled"); });
+  });
+
+  $("project-upload-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    projectMessages();
+    var input = $("project-file");
+    var file = input.files && input.files[0];
+    if (!file) {
+      showError($("project-error"), "Elige el archivo .zip que quieres subir.");
+      input.focus();
+      return;
+    }
+    if (file.size > UPLOAD_MAX_BYTES) {
+      showError($("project-error"), "El archivo pasa de 10 MB: no se puede subir.");
+      input.focus();
+      return;
+    }
+    var form = $("project-upload-form");
+    setDisabled(form, true);
+    $("project-info-text").textContent = "Revisando y subiendo «" + file.name + "»…";
+    $("project-info").hidden = false;
+    var path = "/api/admin/project.zip";
+    fetch(path, {
+      method: "PUT",
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "Content-Type": "application/zip", "X-CSRF-Token": state.csrf },
+      body: file
+    }).then(function (res) { return jsonResult(res, path); }, function () { throw new ApiError(0, null); })
+      .then(function (result) {
+        var written = (result && result.written) || [];
+        $("project-info-text").textContent = plural(written.length, "archivo actualizado", "archivos actualizados") +
+          ". Los artículos ya están en uso; para los datos de entrenamiento, entrena un modelo.";
+        written.forEach(function (name) { $("project-written").appendChild(el("li", null, name)); });
+        input.value = "";
+        var open = kb.article && kb.article.id;
+        return Promise.all([loadArticles(), open ? openArticle(open) : null]);
+      }).catch(function (error) {
+        if (error.status === 401) return;
+        $("project-info").hidden = true;
+        $("project-info-text").textContent = "";
+        showError($("project-error"), error.status === 413 ? "El archivo es demasiado grande (hasta 10 MB)." :
+          problemText(error));
+        showList($("project-problems-box"), $("project-problems"),
+          error.problems.map(function (p) { return articleProblem(p, true); }));
+      }).then(function () { setDisabled(form, false); });
+  });
+
+  function resetArticles() {
+    window.clearTimeout(kb.previewTimer);
+    kb.articles = [];
+    kb.loaded = false;
+    kb.listSeq++;
+    kb.article = null;
+    kb.openSeq++;
+    kb.saving = false;
+    kb.discard = null;
+    kb.previewSeq++;
+    kb.versionSeq++;
+    kb.versionId = null;
+    ["articles", "article-versions", "article-version-text"].forEach(function (id) { $(id).textContent = ""; });
+    ["articles-filters", "article-form", "project-upload-form"].forEach(function (id) { $(id).reset(); });
+    ["articles-error", "article-error", "article-info"].forEach(function (id) { showError($(id), ""); });
+    ["article-editor", "article-version-box", "articles-empty"].forEach(function (id) { $(id).hidden = true; });
+    $("articles-summary").textContent = "";
+    $("preview-status").textContent = "";
+    clearPreview();
+    clearArticleMessages();
+    projectMessages();
+  }
 
   // --- start ------------------------------------------------------------------------------------
 
