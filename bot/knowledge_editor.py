@@ -106,7 +106,8 @@ class KnowledgeEditor:
 
             parse_article(yaml.safe_load(content), path)
         except KnowledgeError as exc:
-            raise EditRefused("invalid_article", "El artículo no es válido.", exc.problems) from exc
+            problems = [p.replace(str(path), path.name) for p in exc.problems]
+            raise EditRefused("invalid_article", "El artículo no es válido.", problems) from exc
         if content == before:
             return content
         async with self._engine.begin() as db:

@@ -30,6 +30,7 @@ from bot.inbox import (
     group_key,
     mask,
 )
+from bot.knowledge import MAX_ANSWER_CHARS, MAX_BUTTON_TITLE_CHARS, MAX_TITLE_CHARS
 from bot.knowledge_editor import EditRefused, KnowledgeEditor, preview
 from bot.model_registry import DeployRefused, ModelRegistry, deploy, sync_live
 from bot.rasa_client import EngineUnavailable
@@ -399,7 +400,7 @@ async def rollback(request: Request, session: Current, desk: Desk) -> dict[str, 
 
 
 class ButtonIn(BaseModel):
-    title: str = Field(min_length=1, max_length=80)
+    title: str = Field(min_length=1, max_length=MAX_BUTTON_TITLE_CHARS)
     payload: str = Field(min_length=1, max_length=200)
 
 
@@ -409,17 +410,26 @@ class SourceIn(BaseModel):
 
 
 class ArticleEdit(BaseModel):
-    title: str | None = Field(default=None, min_length=1, max_length=120)
-    answer: str | None = Field(default=None, min_length=1, max_length=4000)
+    """The same limits as an article file (``bot/knowledge.py``)."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=MAX_TITLE_CHARS)
+    answer: str | None = Field(default=None, min_length=1, max_length=MAX_ANSWER_CHARS)
     buttons: list[ButtonIn] | None = Field(default=None, max_length=3)
     source: SourceIn | None = None
     reviewed: dt.date | None = None
     variants: dict[Literal["webchat", "messenger", "whatsapp", "twilio"], str] | None = None
 
 
+class PreviewButton(BaseModel):
+    # Longer than an article allows: the preview says how each platform would cut it.
+    title: str = Field(min_length=1, max_length=80)
+    payload: str = Field(min_length=1, max_length=200)
+
+
 class PreviewBody(BaseModel):
-    answer: str = Field(min_length=1, max_length=4000)
-    buttons: list[ButtonIn] = Field(default_factory=list, max_length=3)
+    # A channel's own version of an answer may be longer than the common one: up to 4,096.
+    answer: str = Field(min_length=1, max_length=4096)
+    buttons: list[PreviewButton] = Field(default_factory=list, max_length=3)
 
 
 def _editor(request: Request) -> KnowledgeEditor:

@@ -81,7 +81,9 @@ def test_an_edit_is_live_and_the_previous_version_kept(
      ({"answer": ""}, 422),
      ({"buttons": [{"title": f"b{i}", "payload": "/igv"} for i in range(4)]}, 422),
      ({"reviewed": "2026-02-30"}, 422),
-     ({"reviewed": "2099-01-01"}, 422)],
+     ({"reviewed": "2099-01-01"}, 422),
+     ({"title": "x" * 41}, 422),
+     ({"buttons": [{"title": "x" * 21, "payload": "/igv"}]}, 422)],
 )  # fmt: skip
 def test_bad_edits_are_refused_and_nothing_is_written(
     client: TestClient, admin: dict[str, str], articles: Path, edit: dict[str, object], status: int

@@ -110,7 +110,7 @@ def test_admin_teaches_a_phrase_trains_evaluates_and_deploys(
     expect(console.get_by_test_id("who")).to_contain_text("Rosa · Administrador")
     console.get_by_role("tab", name="Administración").click()
     parts = console.get_by_test_id("admin-tabs")
-    expect(parts.get_by_role("tab")).to_have_count(4)
+    expect(parts.get_by_role("tab")).to_have_count(5)
     expect(console.get_by_test_id("users-table")).to_be_visible()  # the first part, as before
 
     # Bandeja: the phrase is there, with its channel and the model's guesses.
