@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from tests.e2e.stack import Stack, running_up
 
@@ -17,3 +19,30 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture(scope="session")
 def base_url(stack: Stack) -> str:
     return stack.base_url
+
+
+#: Debian's chromium, driven by Playwright (browser downloads are impossible here).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless chromium for a test module's pages."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                # the console's notification sound plays without a click first
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
+        yield launched
+        launched.close()

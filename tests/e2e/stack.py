@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -101,6 +102,17 @@ class Stack:
     def wait_healthy(self, timeout: float = 240, up: subprocess.Popen[str] | None = None) -> None:
         children = [Child("bot up", up, self.workdir / "up.log")] if up is not None else []
         processes.wait_healthy(self.base_url, timeout, children)
+
+
+def project_copy(workdir: Path) -> Path:
+    """A copy of the Rasa project (config, domain, data) that the workbench may edit and train,
+    so the repository's files are never touched."""
+    project = workdir / "project"
+    project.mkdir()
+    for name in ("config.yml", "domain.yml", "credentials.yml", "endpoints.yml"):
+        shutil.copy(ROOT / name, project / name)
+    shutil.copytree(ROOT / "data", project / "data")
+    return project
 
 
 def stop(child: Child) -> None:

@@ -9,25 +9,21 @@ from __future__ import annotations
 import io
 import re
 import secrets
-import shutil
-import subprocess
-import sys
 import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bot.knowledge import load_knowledge
 from bot.settings import ROOT
-from tests.e2e.stack import Stack, stop
-from tests.e2e.test_console_browser import Account, Tab, log_in
+from tests.e2e.stack import Stack, project_copy, stop
+from tests.e2e.test_console_browser import Account, Tab, create_user, log_in
 
 pytestmark = pytest.mark.browser
 KB = load_knowledge(ROOT / "data" / "knowledge")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = ROOT / "var" / "articles.png"
 ARTICLE = "ruc_costo"
 #: Made overdue in the copy (reviewed long ago) for the «Solo vencidos» filter.
@@ -40,11 +36,7 @@ LIVE_S = 12.0
 @pytest.fixture(scope="module")
 def articles_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("articles-browser")
-    project = workdir / "project"
-    project.mkdir()
-    for name in ("config.yml", "domain.yml", "credentials.yml", "endpoints.yml"):
-        shutil.copy(ROOT / name, project / name)
-    shutil.copytree(ROOT / "data", project / "data")
+    project = project_copy(workdir)
     knowledge = project / "data" / "knowledge"
     overdue = knowledge / f"{OVERDUE}.yml"
     text, count = re.subn(
@@ -64,35 +56,7 @@ def articles_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def administrator(articles_stack: Stack) -> Account:
-    account = Account(f"rosa_{secrets.token_hex(4)}", secrets.token_urlsafe(12))
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "create-user", account.username, "--role", "admin",
-         "--name", "Rosa", "--password-stdin"],
-        input=account.password + "\n", text=True, capture_output=True, cwd=ROOT, check=False,
-        env={**articles_stack.environ(), "DATABASE_URL": articles_stack.settings.database_url},
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return account
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
+    return create_user(articles_stack, "rosa", "admin", "Rosa")
 
 
 @pytest.fixture()

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from bot.knowledge import load_knowledge
 from bot.settings import ROOT
@@ -23,7 +22,6 @@ from tests.e2e.stack import Stack, running_up
 
 pytestmark = pytest.mark.browser
 KB = load_knowledge(ROOT / "data" / "knowledge")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = ROOT / "var" / "console.png"
 ADMIN_SCREENSHOT = ROOT / "var" / "console-admin.png"
 TITLE = "Consola de asesores"
@@ -66,27 +64,6 @@ def supervisor(desk_stack: Stack) -> Account:
 @pytest.fixture(scope="module")
 def administrator(desk_stack: Stack) -> Account:
     return create_user(desk_stack, "rosa", "admin", "Rosa")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 class Tab:

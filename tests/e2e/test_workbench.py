@@ -5,7 +5,6 @@ annotated phrasing is now understood → rollback, again under load."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import threading
@@ -20,7 +19,7 @@ import pytest
 from bot.console import CSRF_HEADER
 from bot.knowledge import load_knowledge
 from bot.settings import ROOT
-from tests.e2e.stack import Stack, stop
+from tests.e2e.stack import Stack, project_copy, stop
 
 pytestmark = pytest.mark.e2e
 KB = load_knowledge(ROOT / "data" / "knowledge")
@@ -32,15 +31,11 @@ PHRASE = "wawa numerito tributario"
 @pytest.fixture(scope="module")
 def workbench_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("workbench")
-    project = workdir / "project"
-    project.mkdir()
-    for name in ("config.yml", "domain.yml", "credentials.yml", "endpoints.yml"):
-        shutil.copy(ROOT / name, project / name)
+    project = project_copy(workdir)
     # A model for this exact data may exist from an earlier run (models/ is shared): a unique
     # comment makes this run train for real.
     with (project / "config.yml").open("a", encoding="utf-8") as config:
         config.write(f"# e2e {uuid.uuid4().hex}\n")
-    shutil.copytree(ROOT / "data", project / "data")
     stack = Stack.on_free_ports(workdir, project_dir=project)
     children = stack.start_all()
     try:
