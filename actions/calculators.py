@@ -20,7 +20,11 @@ from bot.calculators import (
     IgvBreakdown,
     add_igv,
     amount_is_in_uit,
+    has_igv_context,
+    igv_amount,
+    igv_rates,
     igv_reading,
+    is_arithmetic,
     mentioned_year,
     percent,
     remove_igv,
@@ -66,6 +70,20 @@ def _breakdown(b: IgvBreakdown) -> Dict[str, str]:
     return {"base": soles(b.base), "igv": soles(b.igv), "total": soles(b.total)}
 
 
+def _follows_a_calculation(tracker: Tracker, year: TaxYear) -> bool:
+    """A follow-up ("¿y de 1200?") right after an IGV question keeps its context, unless it is
+    an operation between numbers."""
+    if is_arithmetic(_user_text(tracker)):
+        return False
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) < 2:
+        return False
+    previous = users[-2]
+    intent = ((previous.get("parse_data") or {}).get("intent") or {}).get("name")
+    text = str(previous.get("text") or "")
+    return intent == "calcular_igv" and has_igv_context(text, igv_rates(year))
+
+
 class ActionCalculateIgv(Action):
     def name(self) -> Text:
         return "action_calcular_igv"
@@ -75,11 +93,18 @@ class ActionCalculateIgv(Action):
     ) -> List[Dict[Text, Any]]:
         article = knowledge().current.require("calcular_igv")
         text = _user_text(tracker)
-        amounts = [a for a in find_amounts(text) if a.value > 0]
-        if not amounts:
+        year = tax_rules().current.current(_today())
+        found = igv_amount(text, igv_rates(year))
+        if not has_igv_context(text, igv_rates(year)) and not _follows_a_calculation(tracker, year):
+            if found is not None or is_arithmetic(text):
+                # "cuánto es 3+3", "2 x 5": numbers, but no tax in them.
+                utter_text(dispatcher, article.render("sin_contexto"), article)
+            else:
+                utter_article(dispatcher, article)
+            return []
+        if found is None:
             utter_article(dispatcher, article)
             return []
-        year = tax_rules().current.current(_today())
         reduced = year.reduced_igv
         use_reduced = (
             reduced is not None
@@ -87,8 +112,8 @@ class ActionCalculateIgv(Action):
             and any(word in fold(text) for word in REDUCED_IGV_WORDS)
         )
         rate = reduced.total if use_reduced and reduced is not None else year.igv.total
-        amount = amounts[0].value
-        reading = igv_reading(text)
+        amount = found.value
+        reading = igv_reading(text, found)
         values = {"tasa": percent(rate), "monto": soles(amount)}
         if reading == ADD:
             b = add_igv(amount, rate)
@@ -110,12 +135,16 @@ class ActionCalculateIgv(Action):
                 aplica=reduced.applies_to, norma=reduced.norm, tasa_general=percent(year.igv.total),
             )  # fmt: skip
         else:
-            note = article.render("tasa_general", tasa=percent(rate))
+            note = article.render(
+                "tasa_general", tasa=percent(rate), tasa_igv=percent(year.igv.igv_rate),
+                tasa_ipm=percent(year.igv.ipm_rate),
+            )  # fmt: skip
         utter_text(dispatcher, f"{body}\n{note}", article)
         return []
 
 
 _TO_UIT = re.compile(r"\b(en|a|cuantas?)\s+uits?\b")
+_UIT_WORD = re.compile(r"\buits?\b|\bu\.i\.t\b")
 _SOLES = re.compile(r"\b(soles?|lucas?)\b|s/")
 
 
@@ -137,11 +166,16 @@ class ActionConvertUit(Action):
     ) -> List[Dict[Text, Any]]:
         article = knowledge().current.require("convertir_uit")
         text = _user_text(tracker)
+        if is_arithmetic(text) and not _UIT_WORD.search(fold(text)):
+            # "cuánto es 15 por 4" taken for a conversion: not 15 UIT in soles.
+            calculators = knowledge().current.require("calcular_igv")
+            utter_text(dispatcher, calculators.render("sin_contexto"), calculators)
+            return []
         rules = tax_rules().current
         named_year = mentioned_year(text, set(range(1990, 2100)))
         amounts = [a for a in find_amounts(text) if a.value > 0 and a.value != named_year]
-        if named_year is not None and rules.get(named_year) is None:
-            anios = ", ".join(str(y) for y in rules.years)
+        if named_year is not None and named_year not in rules.uit_years():
+            anios = ", ".join(str(y) for y in rules.uit_years())
             body = article.render("anio_no_disponible", anio=str(named_year), anios=anios)
             utter_text(dispatcher, body, article)
             return []
@@ -149,7 +183,7 @@ class ActionConvertUit(Action):
             utter_article(dispatcher, article)
             return []
         year: Optional[TaxYear] = rules.get(named_year) if named_year is not None else None
-        year = year or rules.current(_today())
+        year = year or rules.with_uit(_today())  # this year's UIT may not be published yet
         amount = amounts[0]
         common = {"anio": str(year.year), "uit": soles(year.uit.value), "norma": year.uit.norm}
         if wants_soles(text, amount.end):

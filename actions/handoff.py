@@ -19,9 +19,9 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.clarification import FALLBACK_INTENT
 from bot.escalation import ASKED, FRUSTRATION, REPEATED, TOPIC, Escalation, HandoffRulesStore
 
-FALLBACK_INTENT = "nlu_fallback"
 #: Why ``action_derivar`` hands over, by the intent it answers.
 REASON_OF_INTENT = {"pedir_humano": ASKED, "frustracion": FRUSTRATION}
 

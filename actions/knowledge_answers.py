@@ -4,28 +4,37 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import answer_handoff, escalation, handoff_request, latest_intent
+from bot import clarification
+from bot.clarification import FALLBACK_INTENT, MAX_CANDIDATES, MIN_SEARCH_SCORE
 from bot.escalation import NOT_UNDERSTOOD
 from bot.knowledge import SYSTEM_ARTICLES, Article, KnowledgeBase, KnowledgeStore
 from bot.knowledge_search import KnowledgeSearch
 
 ROOT = Path(__file__).resolve().parent.parent
 
-FALLBACK_INTENT = "nlu_fallback"
-#: Candidates offered by "¿Quisiste decir…?": at most this many, each at least this confident.
-MAX_CANDIDATES = 3
-MIN_CANDIDATE_CONFIDENCE = 0.05
-#: Knowledge-base search hits below this BM25 score are not offered (docs/benchmarks.md).
-MIN_SEARCH_SCORE = 4.0
+#: Search hits fetched for a decision (the best few, to judge how clear the best one is).
+SEARCH_LIMIT = MAX_CANDIDATES + 1
 #: Intents (with confidences) reported for the review inbox.
 MAX_REPORTED_INTENTS = 5
 #: Articles with this tag (greetings, thanks…) are never offered as "¿Quisiste decir…?".
 NOT_SUGGESTED_TAG = "chitchat"
+#: A question about these regimes that gives the business's figures ("vendo 25 mil al mes,
+#: ¿me conviene el RUS?") is answered by the regime advisor with those figures, not the article.
+REGIME_TOPICS = frozenset(
+    {"regimenes_resumen", "regimen_nuevo_rus", "regimen_rer", "regimen_rmt", "regimen_general"}
+)
+ADVISOR_FORM = "asesor_regimen_form"
+#: Entity roles that are the business's own figures (bot.engine.business_facts).
+BUSINESS_FIGURES = frozenset({"ventas_mensuales", "compras_mensuales"})
+#: The clarification article and its templates; the article a "no te entendí" shows as menu.
+CLARIFY_ARTICLE, MENU_ARTICLE = "aclarar", "ayuda"
 
 _store: Optional[KnowledgeStore] = None
 
@@ -93,37 +102,102 @@ class ActionAnswer(Action):
     ) -> List[Dict[Text, Any]]:
         kb = knowledge().current
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        if intent in REGIME_TOPICS and _gives_business_figures(tracker):
+            return [FollowupAction(ADVISOR_FORM)]
         article = kb.get(intent) if intent not in SYSTEM_ARTICLES else None
         report: Dict[str, Any] = dict(answer_handoff(tracker) or {})
         if article is not None:
             # The gateway offers 👍/👎 on answers from an article (the review inbox).
             report[RATED_KEY] = article.id
         utter_article(dispatcher, article or kb.require("fallback"), tracker, report or None)
+        text = str(tracker.latest_message.get("text") or "")
+        if article is not None and not text.startswith("/") and "handoff" not in report:
+            offer_second_question(dispatcher, kb, text, article.id)
         return []
 
 
-def _previous_user_intent(tracker: Tracker) -> Optional[str]:
-    """Intent of the user message before the latest one, if any."""
+def _gives_business_figures(tracker: Tracker) -> bool:
+    """Whether the latest message states the business's sales or purchases (and no form runs)."""
+    if (tracker.active_loop or {}).get("name"):
+        return False
+    entities = tracker.latest_message.get("entities") or []
+    return any(e.get("entity") == "monto" and e.get("role") in BUSINESS_FIGURES for e in entities)
+
+
+def offerable(kb: KnowledgeBase) -> Callable[[str], bool]:
+    """Whether an intent has an article that may be offered or answered by search."""
+
+    def check(intent: str) -> bool:
+        article = kb.get(intent) if intent not in SYSTEM_ARTICLES else None
+        return article is not None and NOT_SUGGESTED_TAG not in article.tags
+
+    return check
+
+
+def offer_second_question(
+    dispatcher: CollectingDispatcher, kb: KnowledgeBase, text: str, answered: str
+) -> None:
+    """When the message also asks about another article, offer it ("También preguntaste…")."""
+    index = search()
+    other = clarification.second_question(
+        text,
+        answered,
+        lambda part: [
+            (h.article.id, h.score) for h in index.search(part, SEARCH_LIMIT, MIN_SEARCH_SCORE)
+        ],
+        lambda part: len(index.words(part)),
+        offerable(kb),
+    )
+    if other is None:
+        return
+    title = kb.require(other).title
+    dispatcher.utter_message(
+        text=kb.require(CLARIFY_ARTICLE).render("otra_pregunta", titulo=title),
+        buttons=[{"title": _button_title(title), "payload": f"/{other}"}],
+    )
+
+
+def _button_title(title: str) -> str:
+    """An article's title as a button title (buttons hold 20 characters)."""
+    return title if len(title) <= 20 else title[:19].rstrip() + "…"
+
+
+def _previous_turn_misunderstood(tracker: Tracker) -> bool:
+    """Whether the citizen's message before the latest one was not understood either: the NLU
+    fell back and the reply was not an answer found by the search."""
     seen_latest = False
+    answered = False
     for event in reversed(tracker.events):
-        if event.get("event") != "user":
+        kind = event.get("event")
+        if kind == "bot" and seen_latest:
+            custom = (event.get("data") or {}).get("custom") or {}
+            report = custom.get("clarification") if isinstance(custom, dict) else None
+            answered = answered or bool(isinstance(report, dict) and report.get("answered"))
+        if kind != "user":
             continue
         if not seen_latest:
             seen_latest = True
             continue
-        return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-    return None
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        return intent == FALLBACK_INTENT and not answered
+    return False
 
 
 class ActionClarify(Action):
-    """First misunderstanding: "¿Quisiste decir…?" with the likeliest articles as buttons: the
-    NLU's candidates first, then knowledge-base search hits. A second misunderstanding in a
-    row, or nothing to offer, gets the polite fallback; after a second misunderstanding in a row
-    the gateway is also asked for a person (``custom.handoff``, reason ``no_entiende``).
+    """The NLU is unsure (``nlu_fallback``): decide with the knowledge search as a second
+    signal (:mod:`bot.clarification`).
+
+    - The NLU and the search agree, or the search points clearly to one article: answer it,
+      then "¿Te sirvió?" (the gateway offers 👍/👎 under it).
+    - Otherwise "¿Quisiste preguntar por A, B o C?", the candidates named in the text and as
+      buttons: the NLU's best guesses first, then search hits.
+    - Nothing to offer (no word the knowledge base knows): "no te entendí" and the menu.
+    - A second misunderstanding in a row: the polite fallback, and the gateway is asked for a
+      person (``custom.handoff``, reason ``no_entiende``).
 
     Every such message is reported to the gateway (``custom.clarification``: the intents with
-    their confidences and what was offered) for the admins' review inbox; the gateway strips
-    it before the citizen's channel sees the message.
+    their confidences, what was offered, and the article ``answered`` when the search decided)
+    for the admins' review inbox; the gateway strips it before the citizen's channel sees it.
     """
 
     def name(self) -> Text:
@@ -138,33 +212,59 @@ class ActionClarify(Action):
             {"name": c.get("name"), "confidence": round(float(c.get("confidence") or 0.0), 4)}
             for c in ranking[:MAX_REPORTED_INTENTS]
         ]
-        buttons: List[Dict[str, str]] = []
-        report: Dict[str, Any] = {}
-        if _previous_user_intent(tracker) == FALLBACK_INTENT:
+        text = str(tracker.latest_message.get("text") or "")
+        index = search()
+        decision = clarification.decide_unsure(
+            [(str(c.get("name") or ""), float(c.get("confidence") or 0.0)) for c in ranking],
+            [(h.article.id, h.score) for h in index.search(text, SEARCH_LIMIT, MIN_SEARCH_SCORE)],
+            offerable(kb),
+            known_words=index.knows(text),
+        )
+        report: Dict[str, Any] = {"clarification": {"intents": intents, "offered": []}}
+        if decision.kind == clarification.ANSWER_SEARCHED and decision.intent:
+            article = kb.require(decision.intent)
+            report["clarification"].update(offered=[f"/{article.id}"], answered=article.id)
+            report[RATED_KEY] = article.id
+            utter_article(dispatcher, article, tracker)
+            dispatcher.utter_message(
+                text=kb.require(CLARIFY_ARTICLE).render("te_sirvio"), json_message=report
+            )
+            return []
+        if _previous_turn_misunderstood(tracker):
             name, confidence = _best_guess(tracker, ranking)
             report.update(
                 handoff_request(NOT_UNDERSTOOD, escalation().default_team, name, confidence)
             )
-        else:
-            offered = [a.id for a in _candidates(kb, ranking)]
-            text = str(tracker.latest_message.get("text") or "")
-            for hit in search().search(text, limit=MAX_CANDIDATES, min_score=MIN_SEARCH_SCORE):
-                if hit.article.id not in offered and len(offered) < MAX_CANDIDATES:
-                    offered.append(hit.article.id)
-            buttons = [{"title": kb.require(i).title, "payload": f"/{i}"} for i in offered]
-        report["clarification"] = {"intents": intents, "offered": [b["payload"] for b in buttons]}
-        if not buttons:
             fallback = kb.require("fallback").as_bot_message()
             dispatcher.utter_message(
                 text=fallback["text"], buttons=fallback.get("buttons", []), json_message=report
             )
             return []
+        if decision.kind != clarification.CLARIFY:
+            menu = kb.require(MENU_ARTICLE).as_bot_message()
+            dispatcher.utter_message(
+                text=kb.require("fallback").render("no_entendi", menu=menu["text"]),
+                buttons=menu.get("buttons", []),
+                json_message=report,
+            )
+            return []
+        candidates = [kb.require(i) for i in decision.candidates]
+        buttons = [{"title": a.title, "payload": f"/{a.id}"} for a in candidates]
+        report["clarification"]["offered"] = [b["payload"] for b in buttons]
         # The prompt's own buttons (e.g. "Ninguna de estas") follow the candidates.
-        prompt = kb.require("aclarar").as_bot_message()
+        prompt = kb.require(CLARIFY_ARTICLE)
         dispatcher.utter_message(
-            text=prompt["text"], buttons=buttons + prompt.get("buttons", []), json_message=report
+            text=prompt.render("opciones", opciones=_spoken_list([a.title for a in candidates])),
+            buttons=buttons + prompt.as_bot_message().get("buttons", []),
+            json_message=report,
         )
         return []
+
+
+def _spoken_list(titles: List[str]) -> str:
+    """«A», «B» o «C»."""
+    quoted = [f"«{t.rstrip('?').lstrip('¿')}»" for t in titles]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " o " + quoted[-1]
 
 
 def _best_guess(tracker: Tracker, ranking: List[Dict[str, Any]]) -> Tuple[str, float]:
@@ -173,24 +273,6 @@ def _best_guess(tracker: Tracker, ranking: List[Dict[str, Any]]) -> Tuple[str, f
         if candidate.get("name") and candidate.get("name") != FALLBACK_INTENT:
             return str(candidate["name"]), float(candidate.get("confidence") or 0.0)
     return latest_intent(tracker)
-
-
-def _candidates(kb: KnowledgeBase, ranking: List[Dict[str, Any]]) -> List[Article]:
-    """The NLU's best guesses that have an article worth offering."""
-    found: List[Article] = []
-    for candidate in ranking:
-        name = str(candidate.get("name") or "")
-        if name == FALLBACK_INTENT or name in SYSTEM_ARTICLES:
-            continue
-        if (candidate.get("confidence") or 0.0) < MIN_CANDIDATE_CONFIDENCE:
-            break
-        article = kb.get(name)
-        if article is None or NOT_SUGGESTED_TAG in article.tags:
-            continue
-        found.append(article)
-        if len(found) == MAX_CANDIDATES:
-            break
-    return found
 
 
 _search: Optional[Tuple[KnowledgeBase, KnowledgeSearch]] = None

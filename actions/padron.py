@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions.knowledge_answers import knowledge, utter_article, utter_text
 from bot.amounts import fold
 from bot.knowledge import Article
-from bot.padron import PadronError, PadronStore, open_padron
+from bot.padron import PadronError, PadronNotLoaded, PadronStore, open_padron
 from bot.ruc import find_ruc, mask_ruc, validate_ruc
 
 logger = logging.getLogger(__name__)
@@ -28,6 +28,9 @@ ARTICLE = "consulta_ruc"
 RUC_SLOT = "ruc"
 #: 8 to 13 digits, maybe with separators: what a citizen meant as a RUC, valid or not.
 _NUMBER = re.compile(r"(?<!\d)\d(?:[ .\-]?\d){7,12}(?!\d)")
+#: Any other run of 3 or more digits next to the word RUC ("mi ruc es 98765"): a RUC of the
+#: wrong length, told so instead of asking for a number as if none had been given.
+_NEAR_RUC = re.compile(r"\bru[ck]\b\D{0,20}?(?<![\d.,])(\d{3,})(?![\d.,]\d)", re.IGNORECASE)
 
 _padron: Optional[PadronStore] = None
 
@@ -71,9 +74,9 @@ class ActionLookupRuc(Action):
         text = str(tracker.latest_message.get("text") or "")
         ruc = find_ruc(text)
         if ruc is None:
-            typed = _NUMBER.search(text)
+            typed = _NUMBER.search(text) or _NEAR_RUC.search(text)
             if typed is not None:
-                check = validate_ruc(typed.group())
+                check = validate_ruc(typed.group(typed.lastindex or 0))
                 utter_text(dispatcher, article.render("invalido", problema=check.message), article)
                 return []
             ruc = tracker.get_slot(RUC_SLOT)
@@ -86,6 +89,10 @@ class ActionLookupRuc(Action):
             return []
         try:
             entry = padron().lookup(check.ruc)
+        except PadronNotLoaded:
+            logger.warning("padrón lookup impossible: no padrón has been imported")
+            utter_text(dispatcher, article.render("sin_padron"), article, buttons=False)
+            return []
         except PadronError as exc:
             logger.warning(
                 "padrón lookup of %s failed: %s", mask_ruc(check.ruc), type(exc).__name__

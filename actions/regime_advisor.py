@@ -5,9 +5,12 @@
   figure given early ("vendo 3000 al mes, ¿qué régimen me conviene?") is never asked again and a
   correction ("no, vendo 9000") replaces it.
 - ``validate_asesor_regimen_form`` decides what is still to ask (fixed assets and workers only
-  when they can change the answer) and checks the values.
-- ``action_ask_<slot>`` ask, ``action_recomendar_regimen`` answers, all worded by the
-  ``asesor_regimen`` article; every figure comes from data/tax/<year>.yml.
+  when they can change the answer; nothing more once the figures settle the answer, e.g. sales
+  over the RER's cap) and checks the values.
+- ``action_ask_<slot>`` ask, first saying which regimes the latest figures ruled out and which
+  remain ("con S/ 25,000.00 al mes vendes S/ 300,000.00 al año, más que el tope anual del Nuevo
+  RUS…"); ``action_recomendar_regimen`` answers; all worded by the ``asesor_regimen`` article;
+  every figure comes from data/tax/<year>.yml.
 """
 
 from __future__ import annotations
@@ -37,8 +40,12 @@ from bot.regime_advisor import (
     SALES,
     WORKERS,
     Figures,
+    blockers,
+    candidates,
+    decided_regime,
     questions_left,
     recommend,
+    ruled_out_since,
     stated_regime,
 )
 from bot.tax_rules import TaxYear
@@ -73,15 +80,36 @@ def _decimal(value: Any) -> Optional[Decimal]:
         return None
 
 
-def figures_of(tracker: Tracker) -> Figures:
-    workers = _decimal(tracker.get_slot(WORKERS))
+#: The form's slots, in the order they are asked.
+FORM_SLOTS = (SALES, PURCHASES, ACTIVITY, FIXED_ASSETS, WORKERS)
+
+
+def _figures(slots: Dict[str, Any]) -> Figures:
+    workers = _decimal(slots.get(WORKERS))
     return Figures(
-        sales=_decimal(tracker.get_slot(SALES)),
-        purchases=_decimal(tracker.get_slot(PURCHASES)),
-        activity=tracker.get_slot(ACTIVITY) or None,
-        fixed_assets=_decimal(tracker.get_slot(FIXED_ASSETS)),
+        sales=_decimal(slots.get(SALES)),
+        purchases=_decimal(slots.get(PURCHASES)),
+        activity=slots.get(ACTIVITY) or None,
+        fixed_assets=_decimal(slots.get(FIXED_ASSETS)),
         workers=int(workers) if workers is not None else None,
     )
+
+
+def figures_of(tracker: Tracker) -> Figures:
+    return _figures({slot: tracker.get_slot(slot) for slot in FORM_SLOTS})
+
+
+def figures_before_latest_message(tracker: Tracker) -> Figures:
+    """What the citizen had told the advisor before their latest message."""
+    slots: Dict[str, Any] = {}
+    users = [i for i, e in enumerate(tracker.events) if e.get("event") == "user"]
+    for event in tracker.events[: users[-1] if users else len(tracker.events)]:
+        kind = event.get("event")
+        if kind in ("session_started", "restart", "reset_slots"):
+            slots.clear()
+        elif kind == "slot" and event.get("name") in FORM_SLOTS:
+            slots[event["name"]] = event.get("value")
+    return _figures(slots)
 
 
 class ValidateAdvisorForm(FormValidationAction):
@@ -95,7 +123,10 @@ class ValidateAdvisorForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> List[Text]:
-        return [SALES, PURCHASES, ACTIVITY, *questions_left(_year(), figures_of(tracker))]
+        # The slots given so far (so that a correction is validated), then those still to ask:
+        # none when the figures settle the answer, which ends the form.
+        given = [slot for slot in FORM_SLOTS if tracker.get_slot(slot) is not None]
+        return [*given, *questions_left(_year(), figures_of(tracker))]
 
     async def _amount(
         self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -186,8 +217,12 @@ class _AskAction(Action):
     ) -> List[EventType]:
         article = _article()
         question = article.render(f"pregunta_{self.slot}")
-        if not any(figures_of(tracker).__dict__.values()) and self.slot == SALES:
+        figures = figures_of(tracker)
+        if not any(figures.__dict__.values()) and self.slot == SALES:
             question = f"{article.answer}\n{question}"
+        so_far = provisional_text(_year(), figures_before_latest_message(tracker), figures, article)
+        if so_far is not None:
+            question = f"{so_far}\n{question}"
         buttons: List[Dict[str, str]] = []
         if self.slot == ACTIVITY:
             buttons = [
@@ -229,29 +264,87 @@ class ActionRecommendRegime(Action):
         return []
 
 
-def advice_text(year: TaxYear, figures: Figures, article: Article) -> str:
-    """The recommendation in the article's words, with the year's figures."""
-    assert year.regimes is not None and figures.sales is not None
-    assert figures.purchases is not None
+def _limits(year: TaxYear, figures: Figures) -> Dict[str, str]:
+    """The year's limits and the citizen's figures, as the article's reasons name them."""
+    assert year.regimes is not None
     r = year.regimes
     uit = year.uit.value
     limits = {
         "tope_rus": soles(max(c.max_monthly_income for c in r.nuevo_rus.categories)),
         "anual_rus": soles(r.nuevo_rus.max_annual_income),
+        "compras_anual_rus": soles(r.nuevo_rus.max_annual_purchases),
         "activos_rus": soles(r.nuevo_rus.max_fixed_assets),
         "anual_rer": soles(r.rer.max_annual_income),
+        "compras_anual_rer": soles(r.rer.max_annual_purchases),
         "activos_rer": soles(r.rer.max_fixed_assets),
         "trabajadores_rer": str(r.rer.max_workers_per_shift),
         "tope_rmt": soles(r.rmt.max_annual_net_income_uit * uit),
+        "uit_rmt": f"{r.rmt.max_annual_net_income_uit.normalize():,f}",
         "tope_rmt_300": soles(r.rmt.monthly_advance_limit_uit * uit),
     }
+    if figures.sales is not None:
+        limits.update(ventas=soles(figures.sales), ventas_anuales=soles(figures.sales * 12))
+    if figures.purchases is not None:
+        limits.update(
+            compras=soles(figures.purchases), compras_anuales=soles(figures.purchases * 12)
+        )
+    return limits
+
+
+#: Reasons said once for several regimes, the longest first: (reasons) → all of them.
+_MERGED_REASONS = {
+    ("rus_ventas", "rer_ventas", "rmt_montos"): "rus_rer_rmt_ventas",
+    ("rus_actividad", "rer_actividad"): "rus_rer_actividad",
+    ("rus_ventas", "rer_ventas"): "rus_rer_ventas",
+    ("rus_compras", "rer_compras"): "rus_rer_compras",
+    ("rus_activos", "rer_activos"): "rus_rer_activos",
+}
+
+
+def _reasons(ruled_out: List[str], figures: Figures, year: TaxYear, article: Article) -> str:
+    """The reasons, worded and joined ("a, b y c"); what rules out several regimes is said
+    once ("…más que el tope anual del Nuevo RUS (…) y del RER (…)")."""
+    ids = list(dict.fromkeys(ruled_out))
+    for merged, one in _MERGED_REASONS.items():
+        if all(reason in ids for reason in merged):
+            ids[ids.index(merged[0])] = one
+            ids = [reason for reason in ids if reason not in merged[1:]]
+    limits = _limits(year, figures)
+    return _join([article.render(reason, **limits) for reason in ids])
+
+
+def provisional_text(
+    year: TaxYear, before: Figures, now: Figures, article: Article
+) -> Optional[str]:
+    """When the latest figures ruled regimes out but the answer is not settled yet: why, and
+    which regimes remain ("…así que descarto el Nuevo RUS. Por ahora te quedan el RER y el
+    RMT…")."""
+    ruled_out = ruled_out_since(year, before, now)
+    remaining = candidates(year, now)
+    if not ruled_out or decided_regime(year, now) is not None:
+        return None
+    reasons = [reason for regime in ruled_out for reason in blockers(year, now, regime)]
+    motivos = _reasons(reasons, now, year, article)
+    return article.render(
+        "provisional",
+        motivos=motivos[:1].upper() + motivos[1:],
+        descartados=_join([article.render(f"nombre_{r}") for r in ruled_out]),
+        posibles=_join([article.render(f"nombre_{r}") for r in remaining]),
+    )
+
+
+def advice_text(year: TaxYear, figures: Figures, article: Article) -> str:
+    """The recommendation in the article's words, with the year's figures. Without the
+    purchases (when the sales alone settle it) the IGV is explained, not estimated."""
+    assert year.regimes is not None and figures.sales is not None
+    r = year.regimes
+    uit = year.uit.value
+    limits = _limits(year, figures)
     advice = recommend(year, figures)
-    ruled_out = list(advice.ruled_out)
-    if "rus_actividad" in ruled_out and "rer_actividad" in ruled_out:
-        ruled_out.remove("rer_actividad")
-        ruled_out[ruled_out.index("rus_actividad")] = "rus_rer_actividad"
-    reasons = [article.render(reason, **limits) for reason in ruled_out]
-    motivos = article.render("motivos", lista=_join(reasons)) if reasons else ""
+    motivos = ""
+    if advice.ruled_out:
+        reasons = _reasons(list(advice.ruled_out), figures, year, article)
+        motivos = article.render("motivos", lista=reasons)
     monthly = dict(advice.monthly)
     total = soles(sum(monthly.values(), Decimal(0)))
     common = {
@@ -261,8 +354,9 @@ def advice_text(year: TaxYear, figures: Figures, article: Article) -> str:
         "renta": soles(monthly.get("renta", Decimal(0))),
         "total": total,
         "ventas": soles(figures.sales),
-        "compras": soles(figures.purchases),
+        "compras": soles(figures.purchases) if figures.purchases is not None else "",
     }
+    without_purchases = "_sin_compras" if figures.purchases is None else ""
     if advice.regime == NUEVO_RUS:
         assert advice.category is not None
         category = advice.category
@@ -276,12 +370,16 @@ def advice_text(year: TaxYear, figures: Figures, article: Article) -> str:
     elif advice.regime == RER:
         body = article.render("rer", tasa_renta=percent(r.rer.monthly_income_tax_rate), **common)
     elif advice.regime == RMT and "renta" in monthly:
-        body = article.render("rmt", tasa_renta=percent(r.rmt.monthly_advance_rate), **common)
+        body = article.render(
+            f"rmt{without_purchases}", tasa_renta=percent(r.rmt.monthly_advance_rate), **common
+        )
     elif advice.regime == RMT:
-        body = article.render("rmt_sobre_300_uit", **common)
+        body = article.render(f"rmt_sobre_300_uit{without_purchases}", **common)
     else:
         assert advice.regime == GENERAL
-        body = article.render("general", tasa_anual=percent(r.general_annual_rate), **common)
+        body = article.render(
+            f"general{without_purchases}", tasa_anual=percent(r.general_annual_rate), **common
+        )
     parts = [body]
     growth = f"crecimiento_{advice.regime}"
     if growth in article.templates:
@@ -291,7 +389,10 @@ def advice_text(year: TaxYear, figures: Figures, article: Article) -> str:
 
 
 def _join(items: List[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " y " + items[-1]
+    """«a», «a y b», «a, b y c»; nothing for no items."""
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " y " + items[-1]
 
 
 class ActionBooks(Action):

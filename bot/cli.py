@@ -20,6 +20,8 @@ from bot.knowledge import SYSTEM_ARTICLES, KnowledgeError, load_knowledge
 from bot.settings import ROOT, Settings
 
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
+#: The second held-out set, phrased as outside sources phrase things (never trained on).
+HELDOUT_OUTSIDE = ROOT / "tests" / "nlu" / "heldout_outside.yml"
 CONVERSATIONS = ROOT / "tests" / "conversations"
 RESULTS = ROOT / "var" / "results"
 
@@ -71,8 +73,36 @@ def cmd_up(args: argparse.Namespace) -> int:
         os.environ["RASA_TOKEN"] = secrets.token_urlsafe(32)
     settings = _settings()
     check_knowledge(settings.knowledge_dir)
+    print(ensure_padron(settings.padron_url))
     model = train()
     return up(model, settings, ready_timeout=args.timeout)
+
+
+#: The invented sample padrón (data/padron/README.md), imported when no padrón is loaded.
+SAMPLE_PADRON = ROOT / "data" / "padron" / "sample_padron_reducido_ruc.txt"
+
+
+def ensure_padron(url: str, sample: Path = SAMPLE_PADRON) -> str:
+    """Import the bundled sample padrón when none is loaded, so RUC lookups answer on a fresh
+    ``make run``; a loaded padrón (SUNAT's, or the sample earlier) is left alone. Says which."""
+    import time
+
+    from bot.padron import PadronError, format_summary, open_padron
+
+    try:
+        with open_padron(url) as store:
+            loaded = store.count()
+            if loaded:
+                return f"padrón: {loaded:,} RUCs loaded"
+            started = time.monotonic()
+            summary = store.import_file(sample)
+    except (PadronError, OSError) as exc:
+        return f"padrón: none loaded and the sample could not be imported ({exc})"
+    return (
+        "padrón: none was loaded, so the bundled SAMPLE (invented taxpayers) was imported; "
+        "import SUNAT's with `make import-padron FILE=padron_reducido_ruc.zip`\n"
+        + format_summary(summary, time.monotonic() - started)
+    )
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -164,6 +194,19 @@ def cmd_evaluate_nlu(args: argparse.Namespace) -> int:
         f"accuracy {report.get('accuracy', 0.0):.4f}, report in {out.relative_to(ROOT)}"
     )
     return 0 if macro >= args.min_f1 else 1
+
+
+def cmd_evaluate_answers(args: argparse.Namespace) -> int:
+    from bot.answer_evaluation import evaluate_file
+    from bot.training import train
+
+    model = Path(args.model) if args.model else train(config=args.config)
+    report, nlu_only = evaluate_file(Path(args.heldout), model, config=ROOT / args.config)
+    for (expected, answered), count in report.misroutes().most_common(args.show):
+        print(f"  misrouted {count}× {expected} → {answered}")
+    print(f"without the search's second signal: {nlu_only.summary()}")
+    print(f"answers on {Path(args.heldout).name}: {report.summary()}")
+    return 0
 
 
 def cmd_test_conversations(_: argparse.Namespace) -> int:
@@ -387,6 +430,16 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser(
+        "evaluate-answers",
+        help="accuracy, misroutes and clarifications on a held-out set, as the engine decides",
+    )
+    p.add_argument("--heldout", default=str(HELDOUT_OUTSIDE))
+    p.add_argument("--config", default="config.yml")
+    p.add_argument("--model", help="a trained model (default: train if needed)")
+    p.add_argument("--show", type=int, default=0, help="list the N most frequent misroutes")
+    p.set_defaults(func=cmd_evaluate_answers)
+
+    p = sub.add_parser(
         "up", help="train if needed, then run Rasa, the action server and the gateway"
     )
     p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait until healthy")
@@ -407,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("evaluate-nlu", help="macro-F1 on the held-out file, fail under a minimum")
     p.add_argument("--config", default="config.yml")
     p.add_argument(
-        "--min-f1", type=float, default=float(os.environ.get("NLU_MIN_MACRO_F1", "0.95"))
+        "--min-f1", type=float, default=float(os.environ.get("NLU_MIN_MACRO_F1", "0.97"))
     )
     p.set_defaults(func=cmd_evaluate_nlu)
 

@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
@@ -32,6 +33,9 @@ MAX_TITLE_CHARS = 40
 MAX_ANSWER_CHARS = 1000
 MAX_BUTTONS = 3
 MAX_BUTTON_TITLE_CHARS = 20
+#: An answer opening with "Sí." or "No." answers one wording of a question and contradicts the
+#: opposite one ("¿puedo compartir mi clave?" / "¿es riesgoso compartirla?"): refused.
+_BARE_YES_NO = re.compile(r"\s*[*_]*(s[ií]|no)[*_]*\s*[.,;:!]", re.IGNORECASE)
 
 #: Articles that answer no intent: used by the clarification step, the fallback and the gateway.
 #: Channels an article may carry a variant of its answer for.
@@ -226,6 +230,17 @@ def parse_article(raw: Any, path: Path, today: Optional[dt.date] = None) -> Arti
         variants[str(channel)] = _text(
             raw_variants, path, channel, limit, problems, f"variants.{channel}"
         )
+
+    for field, text in [("answer", answer)] + [(f"variants.{c}", t) for c, t in variants.items()]:
+        if _BARE_YES_NO.match(text or ""):
+            problems.append(
+                _problem(
+                    path,
+                    field,
+                    "starts with a bare yes or no: state the fact, so that it reads right for "
+                    "«¿puedo…?» and for «¿es riesgoso…?» alike",
+                )
+            )
 
     if problems:
         raise KnowledgeError(problems)

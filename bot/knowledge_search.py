@@ -26,7 +26,7 @@ STOPWORDS = frozenset(
     """a al algo ante como con cual cuales cuando de del desde donde el ella ellos en entre es
     esa ese eso esta este esto estoy fue ha hay la las le les lo los mas me mi mis muy no nos o
     para pero por porque q que se si sin sobre son su sus te tengo ti tu tus un una uno unos
-    y ya yo oe xfa porfa hola buenas buenos dias tardes noches gracias quiero quisiera saber
+    y ya yo oe xfa porfa hola buenas buenos dias tardes noches gracias quiero quisiera queria saber
     puedo puede necesito hacer tiene tienen ser estar""".split()  # noqa: SIM905
 )
 _WORD = re.compile(r"[a-z0-9ñ]+")
@@ -97,6 +97,14 @@ class KnowledgeSearch:
         cls, kb: KnowledgeBase, nlu_dir: Path, lemmatize: Optional[Lemmatizer] = None
     ) -> KnowledgeSearch:
         return cls(kb.articles, sample_questions(nlu_dir), lemmatize)
+
+    def words(self, text: str) -> List[str]:
+        """The searchable words of ``text`` (folded, no stopwords)."""
+        return tokens(text, self._lemmatize)
+
+    def knows(self, text: str) -> bool:
+        """Whether ``text`` has at least one word the indexed articles or questions use."""
+        return any(word in self._idf for word in self.words(text))
 
     def search(self, text: str, limit: int = 3, min_score: float = 1.0) -> List[Hit]:
         query = set(tokens(text, self._lemmatize))

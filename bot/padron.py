@@ -93,6 +93,10 @@ class PadronUnavailable(PadronError):
     """No padrón has been imported yet, or its database can't be reached."""
 
 
+class PadronNotLoaded(PadronUnavailable):
+    """The database answers, but no padrón has been imported into it yet."""
+
+
 @dataclass(frozen=True, repr=False)
 class PadronEntry:
     """One taxpayer as listed in the padrón; values are stripped, ``None`` where it says ``-``."""
@@ -450,7 +454,7 @@ class SqlitePadron(PadronStore):
         """
         identity = self._file_identity()
         if identity is None:
-            raise PadronUnavailable(f"no padrón imported yet ({self.path} does not exist)")
+            raise PadronNotLoaded(f"no padrón imported yet ({self.path} does not exist)")
         if self._db is None or identity != self._identity:
             if self._db is not None:
                 self._db.close()
@@ -575,7 +579,7 @@ class PostgresPadron(PadronStore):
                     cur.execute(sql, params)
                     return cur.fetchone()
             except psycopg2.errors.UndefinedTable as exc:
-                raise PadronUnavailable("no padrón imported yet") from exc
+                raise PadronNotLoaded("no padrón imported yet") from exc
             except psycopg2.OperationalError as exc:
                 db.close()
                 raise PadronUnavailable(f"padrón database unavailable ({exc})") from exc

@@ -49,6 +49,30 @@ class Recommendation:
     monthly: Tuple[Tuple[str, Decimal], ...] = field(default_factory=tuple)
 
 
+#: From the simplest regime to the one every business may use.
+REGIMES = (NUEVO_RUS, RER, RMT, GENERAL)
+#: The figures that can rule each regime out: once they are all known and none does, the
+#: regime stays possible whatever the citizen says next.
+_DECIDING = {
+    NUEVO_RUS: (SALES, PURCHASES, ACTIVITY, FIXED_ASSETS),
+    RER: (SALES, PURCHASES, ACTIVITY, FIXED_ASSETS, WORKERS),
+    RMT: (SALES,),
+    GENERAL: (),
+}
+
+
+def _known(f: Figures) -> set[str]:
+    """The form's slots whose figure the citizen has given."""
+    values = (
+        (SALES, f.sales),
+        (PURCHASES, f.purchases),
+        (ACTIVITY, f.activity),
+        (FIXED_ASSETS, f.fixed_assets),
+        (WORKERS, f.workers),
+    )
+    return {slot for slot, value in values if value is not None}
+
+
 def _rus_category(year: TaxYear, f: Figures) -> Optional[RusCategory]:
     assert year.regimes is not None and f.sales is not None and f.purchases is not None
     for category in year.regimes.nuevo_rus.categories:
@@ -58,7 +82,8 @@ def _rus_category(year: TaxYear, f: Figures) -> Optional[RusCategory]:
 
 
 def _rus_blockers(year: TaxYear, f: Figures) -> List[str]:
-    """Why Nuevo RUS does not fit, as far as the figures known so far tell."""
+    """Why Nuevo RUS does not fit, as far as the figures known so far tell. One figure is
+    enough: sales alone over the year's cap rule it out before the purchases are known."""
     assert year.regimes is not None
     rus = year.regimes.nuevo_rus
     blockers = []
@@ -69,6 +94,16 @@ def _rus_blockers(year: TaxYear, f: Figures) -> List[str]:
             blockers.append("rus_montos")
         elif f.sales * 12 > rus.max_annual_income or f.purchases * 12 > rus.max_annual_purchases:
             blockers.append("rus_anual")
+    elif f.sales is not None:
+        if f.sales * 12 > rus.max_annual_income:
+            blockers.append("rus_ventas")
+        elif f.sales > max(c.max_monthly_income for c in rus.categories):
+            blockers.append("rus_montos")
+    elif f.purchases is not None:
+        if f.purchases * 12 > rus.max_annual_purchases:
+            blockers.append("rus_compras")
+        elif f.purchases > max(c.max_monthly_purchases for c in rus.categories):
+            blockers.append("rus_montos")
     if f.fixed_assets is not None and f.fixed_assets > rus.max_fixed_assets:
         blockers.append("rus_activos")
     return blockers
@@ -80,10 +115,15 @@ def _rer_blockers(year: TaxYear, f: Figures) -> List[str]:
     blockers = []
     if f.activity is not None and f.activity in rer.excluded_activities:
         blockers.append("rer_actividad")
-    if (f.sales is not None and f.sales * 12 > rer.max_annual_income) or (
-        f.purchases is not None and f.purchases * 12 > rer.max_annual_purchases
-    ):
-        blockers.append("rer_montos")
+    sales_over = f.sales is not None and f.sales * 12 > rer.max_annual_income
+    purchases_over = f.purchases is not None and f.purchases * 12 > rer.max_annual_purchases
+    if f.sales is not None and f.purchases is not None:
+        if sales_over or purchases_over:
+            blockers.append("rer_montos")
+    elif sales_over:
+        blockers.append("rer_ventas")
+    elif purchases_over:
+        blockers.append("rer_compras")
     if f.fixed_assets is not None and f.fixed_assets > rer.max_fixed_assets:
         blockers.append("rer_activos")
     if f.workers is not None and f.workers > rer.max_workers_per_shift:
@@ -91,9 +131,60 @@ def _rer_blockers(year: TaxYear, f: Figures) -> List[str]:
     return blockers
 
 
+def _rmt_blockers(year: TaxYear, f: Figures) -> List[str]:
+    assert year.regimes is not None
+    limit = year.regimes.rmt.max_annual_net_income_uit * year.uit.value
+    return ["rmt_montos"] if f.sales is not None and f.sales * 12 > limit else []
+
+
+def blockers(year: TaxYear, f: Figures, regime: str) -> List[str]:
+    """Why ``regime`` does not fit the figures known so far (reason ids, worded by the advisor's
+    article); empty when it may still fit."""
+    if regime == NUEVO_RUS:
+        return _rus_blockers(year, f)
+    if regime == RER:
+        return _rer_blockers(year, f)
+    if regime == RMT:
+        return _rmt_blockers(year, f)
+    return []
+
+
+def possible_regimes(year: TaxYear, f: Figures) -> Tuple[str, ...]:
+    """The regimes the figures known so far do not rule out, simplest first."""
+    return tuple(regime for regime in REGIMES if not blockers(year, f, regime))
+
+
+def candidates(year: TaxYear, f: Figures) -> Tuple[str, ...]:
+    """The regimes that may still be the recommendation: the possible ones up to the first
+    that no figure still unknown can rule out (the ones after it are never recommended)."""
+    known = _known(f)
+    found: List[str] = []
+    for regime in possible_regimes(year, f):
+        found.append(regime)
+        if set(_DECIDING[regime]) <= known:
+            break
+    return tuple(found)
+
+
+def decided_regime(year: TaxYear, f: Figures) -> Optional[str]:
+    """The recommendation when the figures known so far already settle it (e.g. sales over the
+    RER's cap: the RMT, whatever the purchases), else None."""
+    found = candidates(year, f)
+    return found[0] if len(found) == 1 else None
+
+
+def ruled_out_since(year: TaxYear, before: Figures, now: Figures) -> Tuple[str, ...]:
+    """The regimes the latest figures ruled out (possible with ``before``, not with ``now``)."""
+    still = possible_regimes(year, now)
+    return tuple(r for r in possible_regimes(year, before) if r not in still)
+
+
 def questions_left(year: TaxYear, f: Figures) -> List[str]:
-    """The slots still to ask, in order. Fixed assets and workers are asked only when the
-    answer can change the recommendation (Nuevo RUS or RER still possible)."""
+    """The slots still to ask, in order: none once the figures settle the recommendation.
+    Fixed assets and workers are asked only when the answer can change the recommendation
+    (Nuevo RUS or RER still possible)."""
+    if decided_regime(year, f) is not None:
+        return []
     left = [
         slot
         for slot, value in ((SALES, f.sales), (PURCHASES, f.purchases), (ACTIVITY, f.activity))
@@ -111,36 +202,34 @@ def questions_left(year: TaxYear, f: Figures) -> List[str]:
 
 
 def recommend(year: TaxYear, f: Figures) -> Recommendation:
-    """The simplest regime the business may use, why not the simpler ones, and an estimate of
-    the monthly payment."""
+    """The simplest regime the figures known so far do not rule out, why not the simpler ones,
+    and an estimate of the monthly payment. Without the purchases it is only called when they
+    cannot change the regime (:func:`decided_regime`): then the IGV is not estimated."""
     assert year.regimes is not None, "the advisor needs a year with the regimes section"
-    assert f.sales is not None and f.purchases is not None
+    assert f.sales is not None
     regimes = year.regimes
-    igv = money(year.igv.total * max(Decimal(0), f.sales - f.purchases))
+    igv: List[Tuple[str, Decimal]] = []
+    if f.purchases is not None:
+        igv.append(("igv", money(year.igv.total * max(Decimal(0), f.sales - f.purchases))))
     ruled_out: List[str] = []
+    regime = possible_regimes(year, f)[0]
+    for simpler in REGIMES[: REGIMES.index(regime)]:
+        ruled_out += blockers(year, f, simpler)
 
-    rus_blockers = _rus_blockers(year, f)
-    if not rus_blockers:
+    if regime == NUEVO_RUS:
+        assert f.purchases is not None
         category = _rus_category(year, f)
         assert category is not None
         return Recommendation(NUEVO_RUS, (), category, (("cuota", category.monthly_quota),))
-    ruled_out += rus_blockers
-
-    rer_blockers = _rer_blockers(year, f)
-    if not rer_blockers:
+    if regime == RER:
         renta = money(f.sales * regimes.rer.monthly_income_tax_rate)
-        return Recommendation(RER, tuple(ruled_out), None, (("renta", renta), ("igv", igv)))
-    ruled_out += rer_blockers
-
-    annual_uit = f.sales * 12 / year.uit.value
-    if annual_uit <= regimes.rmt.max_annual_net_income_uit:
+        return Recommendation(RER, tuple(ruled_out), None, (("renta", renta), *igv))
+    if regime == RMT:
         monthly: List[Tuple[str, Decimal]] = []
-        if annual_uit <= regimes.rmt.monthly_advance_limit_uit:
+        if f.sales * 12 / year.uit.value <= regimes.rmt.monthly_advance_limit_uit:
             monthly.append(("renta", money(f.sales * regimes.rmt.monthly_advance_rate)))
-        monthly.append(("igv", igv))
-        return Recommendation(RMT, tuple(ruled_out), None, tuple(monthly))
-    ruled_out.append("rmt_montos")
-    return Recommendation(GENERAL, tuple(ruled_out), None, (("igv", igv),))
+        return Recommendation(RMT, tuple(ruled_out), None, (*monthly, *igv))
+    return Recommendation(GENERAL, tuple(ruled_out), None, tuple(igv))
 
 
 # --- Understanding the citizen's answers ------------------------------------------------------

@@ -90,10 +90,12 @@ def validate_ruc(text: str) -> RucCheck:
         count = len(ruc)
         digits = "dígito" if count == 1 else "dígitos"
         hint = " Si escribiste tu DNI, el RUC es otro número." if count == 8 else ""
+        shown = ruc if count <= 2 * RUC_LENGTH else f"{ruc[:RUC_LENGTH]}…"
         return RucCheck(
             ruc,
             RucProblem.WRONG_LENGTH,
-            f"El número que escribiste tiene {count} {digits}; el RUC tiene 11.{hint}",
+            f"{shown} no es un RUC: un RUC tiene 11 dígitos y ese número tiene {count} {digits}."
+            f"{hint}",
         )
     if ruc[:2] not in PREFIXES:
         return RucCheck(

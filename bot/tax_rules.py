@@ -3,6 +3,11 @@
 Calculators and the regime advisor take every threshold, rate and quota from these files, so a
 new year is a new file, not a code change. Shared by the gateway and the action server
 (standard library + PyYAML). A bad file is a :class:`TaxRulesError` naming file and field.
+
+A year whose UIT is not published yet says so with ``uit: null`` (leaving ``uit`` out is still
+an error): its IGV rates are used, and UIT conversions use the newest year with a UIT
+(:meth:`TaxRules.with_uit`). Such a year cannot have the ``regimes`` section (its limits are in
+UIT).
 """
 
 from __future__ import annotations
@@ -95,11 +100,20 @@ class Regimes:
 @dataclass(frozen=True)
 class TaxYear:
     year: int
-    uit: Uit
+    #: None when the file says ``uit: null``: the UIT of that year is not published yet.
+    known_uit: Optional[Uit]
     igv: IgvRate
     reduced_igv: Optional[ReducedIgv]
     regimes: Optional[Regimes]
     activities: Dict[str, str]
+
+    @property
+    def uit(self) -> Uit:
+        """The year's UIT; asking for it in a year whose UIT is not published is an error (use
+        :meth:`TaxRules.with_uit` to get a year that has one)."""
+        if self.known_uit is None:
+            raise TaxRulesError(f"{self.year}.yml: uit: not published yet (uit: null)")
+        return self.known_uit
 
 
 class _Reader:
@@ -158,7 +172,14 @@ def load_year(path: Path) -> TaxYear:
     year = data.get("year")
     if not isinstance(year, int) or str(year) != path.stem:
         raise r.fail("year", f"must be the file's year ({path.stem})")
-    uit = r.section(data, "uit")
+    if "uit" not in data:
+        raise r.fail("uit", "missing (write `uit: null` while the year's UIT is not published)")
+    known_uit = None
+    if data["uit"] is not None:
+        uit = r.section(data, "uit")
+        known_uit = Uit(
+            r.number(uit, "value", "uit"), r.text(uit, "norm", "uit"), r.text(uit, "source", "uit")
+        )
     igv = r.section(data, "igv")
     activities = data.get("activities") or {}
     if not isinstance(activities, dict) or not all(
@@ -177,6 +198,8 @@ def load_year(path: Path) -> TaxYear:
         )  # fmt: skip
     regimes = None
     if "regimes" in data:
+        if known_uit is None:
+            raise r.fail("regimes", "the regimes' limits are in UIT: the year needs its UIT")
         reg = r.section(data, "regimes")
         rus = r.section(reg, "nuevo_rus")
         categories = rus.get("categories")
@@ -236,9 +259,7 @@ def load_year(path: Path) -> TaxYear:
         )
     return TaxYear(
         year,
-        Uit(
-            r.number(uit, "value", "uit"), r.text(uit, "norm", "uit"), r.text(uit, "source", "uit")
-        ),
+        known_uit,
         IgvRate(r.rate(igv, "igv_rate", "igv"), r.rate(igv, "ipm_rate", "igv")),
         reduced,
         regimes,
@@ -263,12 +284,26 @@ class TaxRules:
         return self.years.get(year)
 
     def current(self, today: Optional[dt.date] = None) -> TaxYear:
-        """This year's figures, or the newest year loaded when this one is not there yet."""
+        """This year's figures, or the newest year loaded when this one is not there yet. Its
+        UIT may not be published yet: conversions to and from UIT use :meth:`with_uit`."""
         year = (today or dt.date.today()).year
         earlier = [y for y in self.years if y <= year]
         if not earlier:
             raise TaxRulesError(f"no tax year file for {year} or before")
         return self.years[max(earlier)]
+
+    def uit_years(self) -> List[int]:
+        """The years whose file has the UIT (not ``uit: null``)."""
+        return [y for y, t in self.years.items() if t.known_uit is not None]
+
+    def with_uit(self, today: Optional[dt.date] = None) -> TaxYear:
+        """The newest year, not after ``today``'s, whose UIT is known: this year's while its
+        UIT is not published yet is the year before."""
+        year = (today or dt.date.today()).year
+        candidates = [y for y in self.uit_years() if y <= year]
+        if not candidates:
+            raise TaxRulesError(f"no tax year file with the UIT for {year} or before")
+        return self.years[max(candidates)]
 
     def with_regimes(self, today: Optional[dt.date] = None) -> TaxYear:
         """The newest year, not after ``today``'s, whose file has the regimes section."""

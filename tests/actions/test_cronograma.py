@@ -73,3 +73,21 @@ def test_with_a_loaded_year_the_date_is_given(empty_calendar: Path) -> None:
         "vence el 14 de diciembre de 2026."
     )
     assert "RS de prueba" in text
+
+
+def test_the_shipped_calendar_gives_the_real_date_and_where_to_confirm_it() -> None:
+    action_module.use_cronograma(Cronograma())  # data/cronograma/ as shipped
+    text = reply("mi ruc termina en 7, cuando declaro")
+    assert text.startswith(
+        "Tu RUC termina en 7 (grupo 6-7). La declaración y pago del periodo noviembre 2026 "
+        "vence el 23 de diciembre de 2026."
+    )
+    assert "R.S. N.° 000281-2022/SUNAT" in text and "www.sunat.gob.pe" in text
+
+
+def test_past_the_shipped_calendar_no_date_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    action_module.use_cronograma(Cronograma())
+    monkeypatch.setattr(action_module, "_today", lambda: dt.date(2027, 2, 1))
+    text = reply("mi ruc termina en 7, cuando declaro")
+    assert text.startswith("Tu RUC termina en 7: estás en el grupo 6-7.")
+    assert "no te doy un día" in text and "(01) 315-0730" in text

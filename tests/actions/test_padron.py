@@ -66,7 +66,7 @@ def test_a_valid_ruc_not_in_the_padron() -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [("consulta ruc 20000000011", "algún dígito está cambiado"),
-     ("ruc 2000000001", "tiene 10 dígitos; el RUC tiene 11"),
+     ("ruc 2000000001", "2000000001 no es un RUC: un RUC tiene 11 dígitos y ese número tiene 10"),
      ("mi ruc 12345678", "Si escribiste tu DNI"),
      ("ruc 30000000010", "empieza con 30")],
 )  # fmt: skip
@@ -84,6 +84,24 @@ def test_without_a_ruc_the_bot_asks_for_it() -> None:
     assert lookup("quiero consultar un ruc")[0].startswith("Te digo el estado y la condición")
 
 
-def test_no_padron_loaded_says_where_to_check(tmp_path: Path) -> None:
+def test_no_padron_loaded_says_so_plainly_and_where_to_check(tmp_path: Path) -> None:
     padron_actions.use_padron(open_padron(f"sqlite:///{tmp_path / 'vacio.db'}"))
+    reply = lookup("consulta ruc 10000000014")[0]
+    assert reply.startswith("Todavía no tengo cargado el padrón de RUC")
+    assert "e-consultaruc.sunat.gob.pe" in reply
+
+
+def test_an_unreachable_padron_is_a_temporary_problem(tmp_path: Path) -> None:
+    padron_actions.use_padron(open_padron("postgresql://nadie@127.0.0.1:9/ninguna"))
     assert lookup("consulta ruc 10000000014")[0].startswith("Ahora no puedo consultar el padrón")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [("mi ruc es 98765", "98765 no es un RUC: un RUC tiene 11 dígitos"),
+     ("consulta el RUC 123", "123 no es un RUC"),
+     ("RUC: 1234567890123456", "1234567890123456 no es un RUC")],
+)  # fmt: skip
+def test_a_ruc_of_the_wrong_length_is_told_so(text: str, shown: str) -> None:
+    reply, events = lookup(text)
+    assert reply.startswith(shown) and events == []

@@ -16,6 +16,7 @@ from actions.regime_advisor import (
     ActionBooks,
     ActionRecommendRegime,
     AskActivity,
+    AskPurchases,
     AskSales,
     ValidateAdvisorForm,
 )
@@ -98,6 +99,101 @@ def test_recommendation_wording() -> None:
     assert "unos S/ 30.00" in text and "unos S/ 360.00" in text and "S/ 390.00 al mes" in text
     assert "UIT 2026 (S/ 5,500.00)" in text
     assert messages[0]["buttons"][0]["payload"] == "/regimenes_resumen"
+
+
+def test_a_recommendation_with_nothing_ruled_out_gives_no_reasons() -> None:
+    slots = {"ventas_mensuales": 3000.0, "compras_mensuales": 1000.0, "actividad": "comercio",
+             "activos_fijos": 0.0}  # fmt: skip
+    messages, _ = run(ActionRecommendRegime(), tracker("x", slots=slots))
+    text = messages[0]["text"]
+    assert "Nuevo RUS, categoría 1" in text and "cuota fija de S/ 20.00" in text
+    assert "porque" not in text.split("\n")[0]
+
+
+FORM_DOMAIN = {
+    "forms": {
+        "asesor_regimen_form": {
+            "required_slots": [
+                "ventas_mensuales", "compras_mensuales", "actividad", "activos_fijos",
+                "trabajadores",
+            ]
+        }
+    }
+}  # fmt: skip
+
+
+def next_question(slots) -> str | None:
+    t = tracker("asesor_regimen", slots=slots)
+    event = asyncio.run(
+        ValidateAdvisorForm().next_requested_slot(CollectingDispatcher(), t, FORM_DOMAIN)
+    )
+    assert event is not None and event["name"] == "requested_slot"
+    return event["value"]
+
+
+def test_a_figure_that_rules_out_a_regime_is_answered_at_once() -> None:
+    # "vendo 25 mil al mes, ¿me conviene el RUS?": S/ 300,000 a year, over the Nuevo RUS's cap.
+    text = "vendo 25 mil al mes, ¿me conviene el RUS?"
+    slots = {"ventas_mensuales": 25000.0}
+    assert next_question(slots) == "compras_mensuales"
+    messages, _ = run(AskPurchases(), tracker("asesor_regimen", text=text, slots=slots))
+    [so_far, question] = messages[0]["text"].split("\n")
+    assert so_far == (
+        "Con S/ 25,000.00 al mes vendes S/ 300,000.00 al año, más que el tope anual del Nuevo "
+        "RUS (S/ 96,000.00), así que descarto el Nuevo RUS. Por ahora te quedan el RER y el RMT; "
+        "con unos datos más te digo cuál te conviene."
+    )
+    assert question.startswith("¿Y cuánto compras al mes")
+
+
+def test_what_was_ruled_out_is_said_once() -> None:
+    # The purchases rule nothing more out: only the question.
+    slots = {"ventas_mensuales": 25000.0, "compras_mensuales": 10000.0}
+    t = tracker("asesor_regimen", text="unos 10 mil", slots=slots)
+    t.events.insert(1, {"event": "slot", "name": "ventas_mensuales", "value": 25000.0})
+    messages, _ = run(AskActivity(), t)
+    assert messages[0]["text"].startswith("¿A qué se dedica tu negocio?")
+    # A side question asked in between: the same question again, nothing more.
+    t = tracker("igv", text="que es el igv?", slots={"ventas_mensuales": 25000.0})
+    t.events.insert(1, {"event": "slot", "name": "ventas_mensuales", "value": 25000.0})
+    messages, _ = run(AskPurchases(), t)
+    assert messages[0]["text"].startswith("¿Y cuánto compras al mes")
+
+
+def test_small_sales_rule_nothing_out() -> None:
+    t = tracker("asesor_regimen", text="vendo 3 mil", slots={"ventas_mensuales": 3000.0})
+    messages, _ = run(AskPurchases(), t)
+    assert messages[0]["text"].startswith("¿Y cuánto compras al mes")
+
+
+@pytest.mark.parametrize(
+    ("slots", "start", "contains"),
+    [({"ventas_mensuales": 50000.0},
+      "Te conviene el Régimen MYPE Tributario (RMT), porque con S/ 50,000.00 al mes vendes "
+      "S/ 600,000.00 al año, más que el tope anual del Nuevo RUS (S/ 96,000.00) y del RER "
+      "(S/ 525,000.00).", "unos S/ 500.00"),
+     ({"ventas_mensuales": 800000.0},
+      "Te corresponde el Régimen General, porque con S/ 800,000.00 al mes vendes "
+      "S/ 9,600,000.00 al año: más que el tope anual del Nuevo RUS (S/ 96,000.00), del RER "
+      "(S/ 525,000.00) y del RMT (1,700 UIT, S/ 9,350,000.00).", "29.5% anual")],
+)  # fmt: skip
+def test_when_one_figure_leaves_one_regime_the_advisor_answers_without_asking_more(
+    slots, start: str, contains: str
+) -> None:
+    assert next_question(slots) is None  # the form ends: the recommendation follows
+    messages, _ = run(ActionRecommendRegime(), tracker("asesor_regimen", slots=slots))
+    text = messages[0]["text"]
+    assert text.startswith(start) and contains in text
+    # The IGV depends on the purchases, not asked: explained, not estimated.
+    assert "Si me dices cuánto compras al mes, te lo estimo." in text
+    assert "Total estimado" not in text
+
+
+def test_a_professional_needs_only_the_sales() -> None:
+    slots = {"actividad": "profesional"}
+    assert next_question(slots) == "ventas_mensuales"
+    slots["ventas_mensuales"] = 3000.0
+    assert next_question(slots) is None
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,9 @@ from bot.calculators import (
     BOTH,
     REMOVE,
     add_igv,
+    has_igv_context,
+    igv_amount,
+    igv_rates,
     igv_reading,
     percent,
     remove_igv,
@@ -25,10 +28,11 @@ Y2026 = RULES.years[2026]
 D = Decimal
 
 
-def test_igv_rate_is_sixteen_plus_two() -> None:
+def test_igv_rate_is_eighteen_split_as_the_law_says() -> None:
     assert Y2026.igv.total == D("0.18")
     assert percent(Y2026.igv.total) == "18%"
-    assert Y2026.reduced_igv is not None and Y2026.reduced_igv.total == D("0.10")
+    assert (percent(Y2026.igv.igv_rate), percent(Y2026.igv.ipm_rate)) == ("15.5%", "2.5%")
+    assert Y2026.reduced_igv is not None and Y2026.reduced_igv.total == D("0.105")
 
 
 @pytest.mark.parametrize(
@@ -53,7 +57,8 @@ def test_taking_igv_out_of_a_price(total: str, base: str, igv: str) -> None:
 
 
 def test_reduced_rate_for_restaurants() -> None:
-    assert add_igv(D("500"), D("0.10")).total == D("550.00")
+    assert add_igv(D("500"), D("0.105")).total == D("552.50")
+    assert add_igv(D("500"), D("0.15")).total == D("575.00")
 
 
 @pytest.mark.parametrize(
@@ -66,6 +71,83 @@ def test_reduced_rate_for_restaurants() -> None:
 )  # fmt: skip
 def test_how_the_amount_is_meant(text: str, reading: str) -> None:
     assert igv_reading(text) == reading
+
+
+LONG_WITH_IGV = (
+    "buenas, mi proveedor me vende un producto a 236 soles con IGV incluido y necesito saber "
+    "cuál es el precio sin IGV para mi cotización"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [(LONG_WITH_IGV, REMOVE),
+     # "con IGV" right after the amount says what the amount is; the question asks the rest
+     ("hola, cuánto es el precio sin igv si me cobraron 236 soles con igv", REMOVE),
+     ("tengo una factura de 236 con igv, cuanto es el igv", REMOVE),
+     ("mi producto cuesta 200 sin igv, cuanto es con igv", ADD),
+     ("el igv ya está incluido en los 236 soles, cuánto es la base", REMOVE),
+     ("un cliente me pide cotización de 15 laptops y el mayorista me las deja a 2,950 soles "
+      "cada una ya con el igv, necesito saber el valor de venta de cada una", REMOVE),
+     ("S/ 1,416 inc. IGV", REMOVE), ("500 c/igv, cuanto es s/igv", REMOVE),
+     ("vendo a 500 soles sin incluir igv", ADD), ("el precio no incluye igv, es 300", ADD),
+     ("cuanto es 1180 sin igv", REMOVE), ("cuanto es 2500 mas el 18%", ADD),
+     ("si mi precio sin igv es 3200, cuanto tengo que cobrar con igv", ADD),
+     ("hice una venta de 2,400 y no se cuanto de eso es igv", REMOVE),
+     ("compre una laptop en 2,999 soles, cuanto de ese monto corresponde al igv", REMOVE)],
+)  # fmt: skip
+def test_with_or_without_igv_is_understood_anywhere_in_a_long_message(
+    text: str, reading: str
+) -> None:
+    assert igv_reading(text) == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [(LONG_WITH_IGV, "236"),
+     ("cuanto es el 18% de 2000", "2000"),  # a rate is not the amount
+     ("tengo dos productos, uno a 236 soles con igv", "236"),  # money, not the count
+     ("cotización de 15 laptops a S/ 2,950 cada una con igv", "2950"),
+     ("igv de mil quinientos", "1500"), ("el igv sigue siendo 18%?", None)],
+)  # fmt: skip
+def test_the_amount_to_compute(text: str, amount: str | None) -> None:
+    found = igv_amount(text)
+    assert (None if found is None else found.value) == (None if amount is None else D(amount))
+
+
+RATES = igv_rates(Y2026)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["cuánto es 3+3", "2 x 5", "2x5", "cuanto es 15 por 4", "cuanto es tres mas tres",
+     "cuanto es 100 entre 4", "cuanto es 3 soles + 3 soles", "cuanto es el 20% de 2000",
+     "cuanto es 580"],
+)  # fmt: skip
+def test_numbers_without_a_tax_context_are_not_an_igv_question(text: str) -> None:
+    assert not has_igv_context(text, RATES)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["igv de 1000", "cuanto es el 18% de 2000", "valor de venta de 1770", "IGV 750",
+     "cuanto es 100 soles", "S/ 580 cuanto es", "hice una boleta de 80",
+     "me piden factura por 3,500", "precio de 200", LONG_WITH_IGV, "100 + igv"],
+)  # fmt: skip
+def test_a_tax_or_price_context(text: str) -> None:
+    assert has_igv_context(text, RATES)
+
+
+def test_the_rates_a_citizen_may_name_come_from_the_tax_file() -> None:
+    assert Y2026.igv.total in RATES and Y2026.igv.igv_rate in RATES
+    assert Y2026.reduced_igv is not None and Y2026.reduced_igv.total in RATES
+    assert has_igv_context(f"cuanto es el {percent(Y2026.igv.total)} de 2000", RATES)
+    # "el 18 de 500": the rate without the sign, then the amount.
+    general = (Y2026.igv.total * 100).normalize()
+    assert has_igv_context(f"cuanto es el {general} de 500", RATES)
+    found = igv_amount(f"cuanto es el {general} de 500", RATES)
+    assert found is not None and found.value == 500
+    assert not has_igv_context("cuanto es el 7 de 500", RATES)
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """The due-date calendar: groups, the CSV loader's checks, the next due date.
 
-The dates here are made up for the tests (SUNAT's real ones are loaded with the command)."""
+The dates in the loader tests are made up; the shipped year (data/cronograma/2026.yml, loaded
+with the command from SUNAT's published table) is checked at the end."""
 
 from __future__ import annotations
 
@@ -10,7 +11,16 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.cronograma import COLUMNS, GROUPS, Cronograma, CronogramaError, group_of, year_from_csv
+from bot.cronograma import (
+    COLUMNS,
+    DEFAULT_DIR,
+    GOOD_TAXPAYERS,
+    GROUPS,
+    Cronograma,
+    CronogramaError,
+    group_of,
+    year_from_csv,
+)
 
 
 @pytest.mark.parametrize(
@@ -87,3 +97,30 @@ def test_a_broken_edit_keeps_the_years_already_loaded(tmp_path: Path) -> None:
     calendar = Cronograma(directory)
     (directory / "2026.yml").write_text("year: 2026\nperiods: {}\n", encoding="utf-8")
     assert len(calendar.years[2026].periods) == 12
+
+
+def test_the_shipped_2026_calendar_is_sunats_table() -> None:
+    year = Cronograma(DEFAULT_DIR).years[2026]
+    assert year.norm == "R.S. N.° 000281-2022/SUNAT, Anexo I"
+    assert year.source == (
+        "https://www.sunat.gob.pe/orientacion/cronogramas/2026/cObligacionMensual2026.html"
+    )
+    assert sorted(year.periods) == [(2026, m) for m in range(1, 13)]
+    # A few cells of the published table (first and last periods, a holiday-shifted one).
+    assert year.due((2026, 1), "0") == dt.date(2026, 2, 16)
+    assert year.due((2026, 3), "0") == dt.date(2026, 4, 17)
+    assert year.due((2026, 11), "6-7") == dt.date(2026, 12, 23)
+    assert year.due((2026, 12), GOOD_TAXPAYERS) == dt.date(2027, 1, 26)
+    for period, dates in year.periods.items():
+        ordered = [dates[g] for g in (*GROUPS, GOOD_TAXPAYERS)]
+        assert ordered == sorted(set(ordered)), period  # strictly later group by group
+        assert all(d.weekday() < 5 for d in ordered), period  # working days only
+
+
+def test_the_shipped_calendar_gives_the_next_due_date_and_none_past_it() -> None:
+    calendar = Cronograma(DEFAULT_DIR)
+    period, due, year = calendar.next_due("6-7", dt.date(2026, 12, 1))  # type: ignore[misc]
+    assert (period, due, year.year) == ((2026, 11), dt.date(2026, 12, 23), 2026)
+    period, due, _ = calendar.next_due("8-9", dt.date(2026, 12, 25))  # type: ignore[misc]
+    assert (period, due) == ((2026, 12), dt.date(2027, 1, 25))
+    assert calendar.next_due("0", dt.date(2027, 1, 27)) is None  # no 2027 calendar loaded yet

@@ -17,9 +17,14 @@ from bot.regime_advisor import (
     SALES,
     WORKERS,
     Figures,
+    blockers,
     business_facts,
+    candidates,
+    decided_regime,
+    possible_regimes,
     questions_left,
     recommend,
+    ruled_out_since,
     stated_regime,
 )
 from bot.tax_rules import TaxRules
@@ -83,6 +88,68 @@ def test_questions_only_when_they_matter() -> None:
     assert questions_left(Y, fig(12000, 6000)) == [WORKERS]
     # A professional can be in neither: nothing more to ask.
     assert questions_left(Y, fig(3000, 1000, "profesional", assets=None)) == []
+
+
+assert Y.regimes is not None
+RUS = Y.regimes.nuevo_rus
+#: The most a month of sales can be in the Nuevo RUS, from the tax file (S/ 96,000 a year).
+RUS_MONTHLY_CAP = RUS.max_annual_income / 12
+
+
+def test_sales_alone_can_rule_out_the_nuevo_rus() -> None:
+    # "vendo 25 mil al mes": S/ 300,000 a year, over the Nuevo RUS's S/ 96,000.
+    over = Figures(D(25000))
+    assert D(25000) * 12 > RUS.max_annual_income
+    assert blockers(Y, over, NUEVO_RUS) == ["rus_ventas"]
+    assert possible_regimes(Y, over) == (RER, RMT, GENERAL)
+    # The RMT stays possible whatever comes next: the Régimen General is never reached.
+    assert candidates(Y, over) == (RER, RMT)
+    assert decided_regime(Y, over) is None
+    assert questions_left(Y, over) == [PURCHASES, ACTIVITY]
+    # At the cap the Nuevo RUS is still possible.
+    assert possible_regimes(Y, Figures(RUS_MONTHLY_CAP))[0] == NUEVO_RUS
+    # Purchases alone too.
+    assert blockers(Y, Figures(purchases=D(20000)), NUEVO_RUS) == ["rus_compras"]
+
+
+def test_the_latest_figure_says_what_it_ruled_out() -> None:
+    assert ruled_out_since(Y, Figures(), Figures(D(25000))) == (NUEVO_RUS,)
+    assert ruled_out_since(Y, Figures(), Figures(D(3000))) == ()
+    # Purchases after sales that had already ruled the Nuevo RUS out: nothing new.
+    assert ruled_out_since(Y, Figures(D(25000)), Figures(D(25000), D(10000))) == ()
+    assert ruled_out_since(Y, Figures(D(3000)), Figures(D(3000), D(9000))) == (NUEVO_RUS,)
+    before = fig(25000, 10000, assets=None)
+    assert ruled_out_since(Y, before, fig(25000, 10000, "construccion", assets=None)) == (RER,)
+
+
+@pytest.mark.parametrize(
+    ("figures", "regime"),
+    [# 50,000 a month = 600,000 a year: over the Nuevo RUS and the RER; the RMT has no other
+     # limit, so neither purchases nor activity can change the answer
+     (Figures(D(50000)), RMT),
+     # 800,000 a month = 9.6 M a year > 1,700 UIT: only the Régimen General
+     (Figures(D(800000)), GENERAL),
+     # a professional can be in neither the Nuevo RUS nor the RER
+     (Figures(D(3000), activity="profesional"), RMT),
+     (Figures(D(25000)), None), (Figures(D(3000)), None), (Figures(), None)],
+)  # fmt: skip
+def test_one_figure_can_settle_the_answer(figures: Figures, regime: str | None) -> None:
+    assert decided_regime(Y, figures) == regime
+    if regime is not None:
+        assert questions_left(Y, figures) == []
+        assert recommend(Y, figures).regime == regime
+
+
+def test_a_recommendation_without_the_purchases_estimates_no_igv() -> None:
+    advice = recommend(Y, Figures(D(50000)))
+    assert advice.ruled_out == ("rus_ventas", "rer_ventas")
+    assert {k: str(v) for k, v in advice.monthly} == {"renta": "500.00"}
+    advice = recommend(Y, Figures(D(800000)))
+    assert (advice.regime, advice.ruled_out) == (
+        GENERAL,
+        ("rus_ventas", "rer_ventas", "rmt_montos"),
+    )
+    assert advice.monthly == ()
 
 
 @pytest.mark.parametrize(

@@ -55,8 +55,12 @@ def test_wrong_length_says_how_many_digits() -> None:
     check = validate_ruc("2010007097")
     assert check.problem is RucProblem.WRONG_LENGTH
     assert "10 dígitos" in check.message and "11" in check.message
-    assert validate_ruc("201000709701").message.startswith("El número que escribiste tiene 12")
-    assert "1 dígito;" in validate_ruc("7").message
+    assert validate_ruc("201000709701").message == (
+        "201000709701 no es un RUC: un RUC tiene 11 dígitos y ese número tiene 12 dígitos."
+    )
+    assert validate_ruc("7").message.endswith("ese número tiene 1 dígito.")
+    # A very long number is shown cut, not whole.
+    assert validate_ruc("1" * 40).message.startswith("11111111111… no es un RUC")
 
 
 def test_a_dni_is_not_a_ruc() -> None:

@@ -94,31 +94,31 @@ def test_bad_input_is_refused_and_nothing_is_written(
 
 def test_a_new_intent_gets_examples_domain_rule_and_article(project: Path) -> None:
     TrainingData(project).add_intent(
-        "cobranza_coactiva",
-        ["me llego una resolucion de cobranza coactiva", "que es la cobranza coactiva",
-         "me embargaron la cuenta por sunat"],
-        "Cobranza coactiva",
-        "La cobranza coactiva es el procedimiento con el que SUNAT cobra deudas exigibles.",
+        "constancia_no_adeudo",
+        ["necesito una constancia de no adeudo", "certificado de no tener deudas con sunat",
+         "me piden constancia de no adeudo tributario para una licitacion"],
+        "Constancia de no adeudo",
+        "La constancia de no adeudo dice que no tienes deudas exigibles con SUNAT.",
         "SUNAT",
         "https://www.gob.pe/sunat",
         dt.date(2026, 11, 28),
     )  # fmt: skip
     domain = yaml.safe_load((project / "domain.yml").read_text(encoding="utf-8"))
-    assert domain["intents"][-1] == "cobranza_coactiva"
+    assert domain["intents"][-1] == "constancia_no_adeudo"
     rules = yaml.safe_load((project / "data/rules/faq.yml").read_text(encoding="utf-8"))
     assert rules["rules"][-1]["steps"] == [
-        {"intent": "cobranza_coactiva"}, {"action": "action_answer"},
+        {"intent": "constancia_no_adeudo"}, {"action": "action_answer"},
     ]  # fmt: skip
     nlu = yaml.safe_load((project / "data/nlu/nuevos_temas.yml").read_text(encoding="utf-8"))
-    assert nlu["nlu"][0]["intent"] == "cobranza_coactiva"
-    assert "me embargaron la cuenta por sunat" in nlu["nlu"][0]["examples"]
-    article = load_knowledge(project / "data" / "knowledge").require("cobranza_coactiva")
+    assert nlu["nlu"][0]["intent"] == "constancia_no_adeudo"
+    assert "certificado de no tener deudas con sunat" in nlu["nlu"][0]["examples"]
+    article = load_knowledge(project / "data" / "knowledge").require("constancia_no_adeudo")
     assert article.source.url == "https://www.gob.pe/sunat"
     assert article.reviewed == dt.date(2026, 11, 28)
 
     with pytest.raises(TrainingDataError) as again:
         TrainingData(project).add_intent(
-            "cobranza_coactiva", ["a b c", "d e f"], "t", "a", "SUNAT", "https://x.pe",
+            "constancia_no_adeudo", ["a b c", "d e f"], "t", "a", "SUNAT", "https://x.pe",
             dt.date(2026, 11, 28),
         )  # fmt: skip
     assert again.value.code == "intent_exists"
@@ -134,3 +134,12 @@ def test_a_new_intent_needs_an_official_source(project: Path) -> None:
     assert refused.value.code == "invalid_source"
     assert snapshot(project) == before
     assert MAX_EXAMPLE_CHARS < 10_000
+
+
+def test_every_intent_of_the_domain_has_at_least_25_training_examples() -> None:
+    from bot.knowledge_search import sample_questions
+
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    examples = sample_questions(ROOT / "data" / "nlu")
+    few = {i: len(examples.get(i, [])) for i in domain["intents"] if len(examples.get(i, [])) < 25}
+    assert few == {}

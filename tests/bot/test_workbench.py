@@ -117,20 +117,20 @@ def test_annotating_writes_the_training_files(client: TestClient, project: Path)
 def test_a_new_intent_from_the_inbox(client: TestClient, project: Path) -> None:
     admin = session(client, "admin")
     coactivo = inbox(client, admin)["groups"][1]
-    body = {"items": coactivo["items"], "intent": "cobranza_coactiva", "title": "Cobranza",
+    body = {"items": coactivo["items"], "intent": "constancia_no_adeudo", "title": "Cobranza",
             "answer": "Texto", "source_url": "http://no-oficial.pe",
-            "extra_examples": ["que es la cobranza coactiva"]}  # fmt: skip
+            "extra_examples": ["certificado de no adeudo con sunat"]}  # fmt: skip
     refused = client.post("/api/admin/inbox/new-intent", headers=admin, json=body)
     assert refused.status_code == 422 and refused.json()["error"] == "invalid_source"
     body["source_url"] = "https://www.gob.pe/sunat"
     created = client.post("/api/admin/inbox/new-intent", headers=admin, json=body)
     assert created.status_code == 201, created.text
-    assert created.json() == {"intent": "cobranza_coactiva", "examples": 2, "decided": 1}
+    assert created.json() == {"intent": "constancia_no_adeudo", "examples": 2, "decided": 1}
     domain = yaml.safe_load((project / "domain.yml").read_text(encoding="utf-8"))
-    assert "cobranza_coactiva" in domain["intents"]
-    assert (project / "data/knowledge/cobranza_coactiva.yml").exists()
+    assert "constancia_no_adeudo" in domain["intents"]
+    assert (project / "data/knowledge/constancia_no_adeudo.yml").exists()
     names = [i["name"] for i in client.get("/api/admin/intents", headers=admin).json()]
-    assert "cobranza_coactiva" in names
+    assert "constancia_no_adeudo" in names
 
 
 @pytest.mark.parametrize(

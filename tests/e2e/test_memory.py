@@ -24,7 +24,9 @@ def test_a_ruc_given_earlier_is_used_until_the_session_expires(tmp_path: Path) -
         stack.wait_healthy()
         stack.chat("memoria", "hola, mi ruc es 20416715301")
         reply = stack.chat("memoria", "y cuando declaro?")[0]["text"]
-        assert reply.startswith("Tu RUC termina en 1: estás en el grupo 1.")
+        # The 2026 calendar is shipped: the due date for the remembered RUC's last digit.
+        assert reply.startswith("Tu RUC termina en 1 (grupo 1). La declaración y pago del periodo")
+        assert "vence el" in reply
         time.sleep(idle_seconds + 1)
         reply = stack.chat("memoria", "y cuando declaro?")[0]["text"]
         assert reply == CRONOGRAMA.answer  # the RUC is forgotten: the calendar is explained

@@ -80,8 +80,7 @@ def test_leaving_the_form(base_url: str) -> None:
 def test_excluded_activity_changes_the_recommendation(base_url: str) -> None:
     c = Conversation(base_url)
     assert question("ventas_mensuales") in c.say("soy abogado, que regimen me conviene")
-    c.say("5000")
-    reply = c.say("500")  # fixed assets and workers cannot change the answer: not asked
+    reply = c.say("5000")  # the sales settle it: nothing more is asked
     assert "Régimen MYPE Tributario (RMT)" in reply
     assert "Nuevo RUS" in reply and "RER" in reply  # why not the simpler ones
 

@@ -28,6 +28,10 @@ def chat(base_url: str, sender: str, message: str) -> list[dict[str, object]]:
     return replies
 
 
+#: A message with words the assistant knows but no clear topic: it asks "¿Quisiste…?".
+UNSURE = "mi problema con sunat"
+
+
 def answer_of(article_id: str) -> str:
     return KB.require(article_id).answer
 
@@ -78,14 +82,15 @@ def test_quick_reply_payload_sent_back_as_message(base_url: str) -> None:
 def test_misunderstanding_offers_candidates_then_the_polite_fallback(stack: Stack) -> None:
     base_url = stack.base_url
     sender = f"e2e-{uuid.uuid4()}"
-    replies = chat(base_url, sender, "fkdjsl qwpeoi zmxn")
+    replies = chat(base_url, sender, UNSURE)
     assert len(replies) == 1  # the review report is the gateway's, not the citizen's
     first = replies[0]
-    assert first["text"] == answer_of("aclarar")
+    assert str(first["text"]).startswith("No estoy seguro de haberte entendido. ¿Quisiste")
     assert "custom" not in first
     assert isinstance(first["buttons"], list)
     assert first["buttons"][-1]["payload"] == "/fuera_de_alcance"
     offered = [b["payload"] for b in first["buttons"][:-1]]
+    assert offered and all(KB.require(p[1:]).title.strip("¿?") in first["text"] for p in offered)
     second = chat(base_url, sender, "xjq wwz kkp")[0]
     assert second["text"] == answer_of("fallback")
     # Both went to the review inbox: what was guessed, offered and (not) picked.
@@ -100,15 +105,22 @@ def test_misunderstanding_offers_candidates_then_the_polite_fallback(stack: Stac
     finally:
         db.close()
     assert [(text, json.loads(o), picked) for text, o, picked, _ in rows] == [
-        ("fkdjsl qwpeoi zmxn", offered, ""),
+        (UNSURE, offered, ""),
         ("xjq wwz kkp", [], None),
     ]
     assert json.loads(rows[0][3])[0]["name"] == "nlu_fallback"
 
 
+def test_gibberish_is_not_understood_and_gets_the_menu(stack: Stack) -> None:
+    [reply] = chat(stack.base_url, f"e2e-{uuid.uuid4()}", "fkdjsl qwpeoi zmxn")
+    menu = KB.require("ayuda")
+    assert reply["text"] == KB.require("fallback").render("no_entendi", menu=menu.answer)
+    assert [b["payload"] for b in reply["buttons"]] == [b.payload for b in menu.buttons]  # type: ignore[union-attr]
+
+
 def test_a_clarification_button_picked_is_recorded(stack: Stack) -> None:
     sender = f"e2e-{uuid.uuid4()}"
-    first = chat(stack.base_url, sender, "fkdjsl qwpeoi zmxn")[0]
+    first = chat(stack.base_url, sender, UNSURE)[0]
     picked = first["buttons"][0]["payload"]  # type: ignore[index]
     assert chat(stack.base_url, sender, picked)[0]["text"] == answer_of(picked[1:])
     db = sqlite3.connect(stack.workdir / "gateway.db")
