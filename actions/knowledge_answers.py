@@ -153,13 +153,8 @@ def offer_second_question(
     title = kb.require(other).title
     dispatcher.utter_message(
         text=kb.require(CLARIFY_ARTICLE).render("otra_pregunta", titulo=title),
-        buttons=[{"title": _button_title(title), "payload": f"/{other}"}],
+        buttons=[{"title": title, "payload": f"/{other}"}],  # channels cut long titles
     )
-
-
-def _button_title(title: str) -> str:
-    """An article's title as a button title (buttons hold 20 characters)."""
-    return title if len(title) <= 20 else title[:19].rstrip() + "…"
 
 
 def _previous_turn_misunderstood(tracker: Tracker) -> bool:

@@ -176,6 +176,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=6, help="conversations per user")
     parser.add_argument("--repeat", type=int, default=3, help="runs per target (median kept)")
     parser.add_argument("--skip-pipelines", action="store_true")
+    parser.add_argument(
+        "--skip-default", action="store_true", help="no run on Rasa's default config (DIET, TED)"
+    )
     parser.add_argument("--padron-rows", type=int, default=15_000_000)
     parser.add_argument("--skip-padron", action="store_true")
     parser.add_argument("--skip-webhooks", action="store_true")
@@ -190,6 +193,8 @@ def main() -> int:
     train_seconds: dict[str, float] = {}
     for index, (config, description) in enumerate(PIPELINES, 1):
         if args.skip_pipelines and config not in ("config.yml", "bench/config-default.yml"):
+            continue
+        if args.skip_default and config == "bench/config-default.yml":
             continue
         print(f"[pipelines {index}/{len(PIPELINES)}] {config}", flush=True)
         model, seconds = fresh_training(config)
@@ -270,14 +275,15 @@ def main() -> int:
             gateway_runs.append(load("gateway → Rasa (project config)", through_gateway))
             direct_runs.append(load("Rasa REST channel directly (project config)", to_rasa))
         loads += [median_of(gateway_runs), median_of(direct_runs)]
-        processes.stop([rasa])
-        rasa = start_rasa("bench/config-default.yml")
-        processes.wait_healthy(gateway_url, 300, [actions, rasa, gateway])
-        print("[load 3/3] gateway, Rasa default config", flush=True)
-        default_runs = [
-            load("gateway → Rasa (default config)", through_gateway) for _ in range(args.repeat)
-        ]
-        loads.append(median_of(default_runs))
+        if not args.skip_default:
+            processes.stop([rasa])
+            rasa = start_rasa("bench/config-default.yml")
+            processes.wait_healthy(gateway_url, 300, [actions, rasa, gateway])
+            print("[load 3/3] gateway, Rasa default config", flush=True)
+            default_runs = [
+                load("gateway → Rasa (default config)", through_gateway) for _ in range(args.repeat)
+            ]
+            loads.append(median_of(default_runs))
     finally:
         processes.stop([gateway, rasa, actions])
 
@@ -293,14 +299,15 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "bench.handoff"], cwd=ROOT, check=True)
         handoff = json.loads((RESULTS / "handoff.json").read_text(encoding="utf-8"))
 
-    ours, direct, default = loads
+    ours, direct = loads[:2]
     load_rows = [
         f"| {load.name} | {len(load.latencies_ms)} | {load.errors} | {load.throughput:.1f} | "
         f"{load.pct(0.50):.0f} | {load.pct(0.95):.0f} | {load.pct(0.99):.0f} |"
         for load in loads
     ]
     overhead = 1 - ours.throughput / direct.throughput
-    speedup = ours.throughput / default.throughput
+    # Not measured with --skip-default (shown as nan).
+    speedup = ours.throughput / loads[2].throughput if len(loads) > 2 else float("nan")
     command = "make bench  # = .venv/bin/python -m bench.load " + " ".join(sys.argv[1:])
     DOC.write_text(
         render(
