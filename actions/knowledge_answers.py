@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import answer_handoff, escalation, handoff_request, latest_intent
 from bot import clarification
-from bot.clarification import FALLBACK_INTENT, MAX_CANDIDATES, MIN_SEARCH_SCORE
+from bot.clarification import FALLBACK_INTENT, MAX_CANDIDATES, MIN_SEARCH_SCORE, offerable
 from bot.escalation import NOT_UNDERSTOOD
 from bot.knowledge import SYSTEM_ARTICLES, Article, KnowledgeBase, KnowledgeStore
 from bot.knowledge_search import KnowledgeSearch
@@ -23,8 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SEARCH_LIMIT = MAX_CANDIDATES + 1
 #: Intents (with confidences) reported for the review inbox.
 MAX_REPORTED_INTENTS = 5
-#: Articles with this tag (greetings, thanks…) are never offered as "¿Quisiste decir…?".
-NOT_SUGGESTED_TAG = "chitchat"
 #: A question about these regimes that gives the business's figures ("vendo 25 mil al mes,
 #: ¿me conviene el RUS?") is answered by the regime advisor with those figures, not the article.
 REGIME_TOPICS = frozenset(
@@ -122,16 +120,6 @@ def _gives_business_figures(tracker: Tracker) -> bool:
         return False
     entities = tracker.latest_message.get("entities") or []
     return any(e.get("entity") == "monto" and e.get("role") in BUSINESS_FIGURES for e in entities)
-
-
-def offerable(kb: KnowledgeBase) -> Callable[[str], bool]:
-    """Whether an intent has an article that may be offered or answered by search."""
-
-    def check(intent: str) -> bool:
-        article = kb.get(intent) if intent not in SYSTEM_ARTICLES else None
-        return article is not None and NOT_SUGGESTED_TAG not in article.tags
-
-    return check
 
 
 def offer_second_question(

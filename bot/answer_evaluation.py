@@ -32,13 +32,11 @@ from bot.clarification import (
     MIN_SEARCH_SCORE,
     Decision,
     decide,
+    offerable,
 )
-from bot.knowledge import SYSTEM_ARTICLES, KnowledgeBase, load_knowledge
+from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.knowledge_search import KnowledgeSearch, sample_questions
 from bot.settings import ROOT
-
-#: Articles with this tag are never offered (greetings, thanks…), as in the action server.
-NOT_SUGGESTED_TAG = "chitchat"
 
 
 @dataclass(frozen=True)
@@ -196,11 +194,7 @@ def evaluate(
 ) -> AnswerReport:
     """Replay the engine's decision for each example, given the model's rankings
     (``use_search=False``: as if the knowledge search gave no second signal)."""
-
-    def offerable(intent: str) -> bool:
-        article = kb.get(intent) if intent not in SYSTEM_ARTICLES else None
-        return article is not None and NOT_SUGGESTED_TAG not in article.tags
-
+    check = offerable(kb)
     report = AnswerReport()
     for example, ranking in zip(examples, rankings, strict=True):
         hits = [
@@ -209,7 +203,7 @@ def evaluate(
         ]
         if not use_search:
             hits = []
-        decision = decide(ranking, hits, offerable, threshold, search.knows(example.text))
+        decision = decide(ranking, hits, check, threshold, search.knows(example.text))
         top = next(((n, c) for n, c in ranking if n != "nlu_fallback"), ("", 0.0))
         report.outcomes.append(Outcome(example, decision, top))
     return report

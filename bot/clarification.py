@@ -19,6 +19,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence, Tuple
 
+from bot.knowledge import SYSTEM_ARTICLES, KnowledgeBase
+
+#: Articles with this tag (greetings, thanks…) are never offered nor answered by search.
+NOT_SUGGESTED_TAG = "chitchat"
 #: The intent Rasa's FallbackClassifier predicts under its threshold (config.yml).
 FALLBACK_INTENT = "nlu_fallback"
 
@@ -58,6 +62,16 @@ class Decision:
     intent: Optional[str] = None
     #: The articles offered (CLARIFY), best first.
     candidates: Tuple[str, ...] = field(default_factory=tuple)
+
+
+def offerable(kb: KnowledgeBase) -> Callable[[str], bool]:
+    """Whether an intent has an article that may be offered or answered by search."""
+
+    def check(intent: str) -> bool:
+        article = kb.get(intent) if intent not in SYSTEM_ARTICLES else None
+        return article is not None and NOT_SUGGESTED_TAG not in article.tags
+
+    return check
 
 
 def decide_unsure(
