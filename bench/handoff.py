@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import websockets
 
-from bench.load import percentile
+from bench.load import API_HEADERS, API_KEY, percentile
 from bot import processes
 from bot.console import COOKIE, CSRF_HEADER
 from bot.settings import ROOT, Settings
@@ -91,7 +91,9 @@ async def escalations(base_url: str, count: int) -> dict[str, list[float]]:
                     started = time.perf_counter()
                     sent_at[sender] = started
                     response = await http.post(
-                        "/webhooks/webchat", json={"sender": sender, "message": ASK}
+                        "/webhooks/webchat",
+                        json={"sender": sender, "message": ASK},
+                        headers=API_HEADERS,
                     )
                     response.raise_for_status()
                     deadline = time.perf_counter() + 10
@@ -138,7 +140,9 @@ async def big_queue(base_url: str, size: int, requests: int) -> dict[str, Any]:
         async def ask(index: int) -> None:
             async with semaphore:
                 response = await http.post(
-                    "/webhooks/webchat", json={"sender": f"cola-{index}", "message": ASK}
+                    "/webhooks/webchat",
+                    json={"sender": f"cola-{index}", "message": ASK},
+                    headers=API_HEADERS,
                 )
                 response.raise_for_status()
 
@@ -159,7 +163,9 @@ async def big_queue(base_url: str, size: int, requests: int) -> dict[str, Any]:
             detail.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         response = await http.post(
-            "/webhooks/webchat", json={"sender": "cola-extra", "message": ASK}
+            "/webhooks/webchat",
+            json={"sender": "cola-extra", "message": ASK},
+            headers=API_HEADERS,
         )
         escalation_ms = (time.perf_counter() - started) * 1000
         position = response.json()[0]["text"]
@@ -185,6 +191,7 @@ def main() -> int:
         rasa_token=uuid.uuid4().hex * 2,
         database_url=f"sqlite+aiosqlite:///{workdir / 'gateway.db'}",
         log_level="WARNING",
+        webchat_api_keys=[API_KEY],
     )
     _create_user(settings, "agente", "agent")
     _create_user(settings, "supervisora", "supervisor")

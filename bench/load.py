@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import os
 import platform
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,7 @@ from bot.knowledge import load_knowledge
 from bot.processes import free_ports
 from bot.settings import ROOT, Settings
 from bot.training import train
+from connectors.webchat_access import API_KEY_HEADER
 
 DOC = ROOT / "docs" / "benchmarks.md"
 RESULTS = ROOT / "var" / "results" / "bench"
@@ -83,6 +85,11 @@ class Load:
 
 Send = Callable[[httpx.AsyncClient, str, str], Awaitable[bool]]
 
+#: The benchmarks call the web chat as an integrator's server (naming each conversation) with
+#: this run's key, which their gateways accept (WEBCHAT_API_KEYS).
+API_KEY = secrets.token_urlsafe(32)
+API_HEADERS = {API_KEY_HEADER: API_KEY}
+
 
 async def run_load(name: str, send: Send, users: int, rounds: int) -> Load:
     """``users`` concurrent users, each holding ``rounds`` 5-turn conversations."""
@@ -118,7 +125,9 @@ async def run_load(name: str, send: Send, users: int, rounds: int) -> Load:
 def gateway_sender(base_url: str, notice: str) -> Send:
     async def send(http: httpx.AsyncClient, sender: str, text: str) -> bool:
         response = await http.post(
-            f"{base_url}/webhooks/webchat", json={"sender": sender, "message": text}
+            f"{base_url}/webhooks/webchat",
+            json={"sender": sender, "message": text},
+            headers=API_HEADERS,
         )
         replies = response.json() if response.status_code == 200 else []
         return bool(replies) and replies[0].get("text") != notice
@@ -236,6 +245,7 @@ def main() -> int:
         rasa_token=uuid.uuid4().hex + uuid.uuid4().hex,
         database_url=f"sqlite+aiosqlite:///{RESULTS / 'bench-gateway.db'}",
         log_level="WARNING",
+        webchat_api_keys=[API_KEY],
     )
     (RESULTS / "bench-gateway.db").unlink(missing_ok=True)
     gateway_url = f"http://127.0.0.1:{settings.gateway_port}"

@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from bench.load import percentile
+from bench.load import API_HEADERS, API_KEY, percentile
 from bot import processes
 from bot.settings import ROOT, Settings
 from bot.training import model_path, train
@@ -101,7 +101,9 @@ async def webchat_cpu(base_url: str, users: int) -> int:
             sender = f"web-{index}-{uuid.uuid4().hex[:6]}"
             for text in TURNS:
                 body = {"sender": sender, "message": text}
-                response = await http.post(f"{base_url}/webhooks/webchat", json=body)
+                response = await http.post(
+                    f"{base_url}/webhooks/webchat", json=body, headers=API_HEADERS
+                )
                 response.raise_for_status()
 
         await asyncio.gather(*(user(i) for i in range(users)))
@@ -127,6 +129,7 @@ def main() -> int:
         rasa_token=uuid.uuid4().hex * 2,
         database_url=f"sqlite+aiosqlite:///{workdir / 'gateway.db'}",
         log_level="WARNING",
+        webchat_api_keys=[API_KEY],
         meta_app_secret=SECRET,
         messenger_verify_token="bench-verify",
         messenger_page_access_token="bench-page",

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from bench.load import percentile
+from bench.load import API_HEADERS, API_KEY, percentile
 from bot import processes
 from bot.console import CSRF_HEADER
 from bot.settings import ROOT, Settings
@@ -59,6 +59,7 @@ class Load:
                     response = http.post(
                         f"{self.base_url}/webhooks/webchat",
                         json={"sender": sender, "message": TURNS[turn % len(TURNS)]},
+                        headers=API_HEADERS,
                     )
                     response.raise_for_status()
                     self.latencies.append((time.perf_counter() - started) * 1000)
@@ -102,6 +103,7 @@ def main() -> int:
         database_url=f"sqlite+aiosqlite:///{workdir / 'gateway.db'}",
         log_level="WARNING",
         project_dir=project,
+        webchat_api_keys=[API_KEY],
     )
     subprocess.run(
         [
@@ -140,7 +142,11 @@ def main() -> int:
         http = httpx.Client(base_url=base_url, timeout=60)
         login = http.post("/api/auth/login", json={"username": "admin", "password": PASSWORD})
         headers = {CSRF_HEADER: login.json()["csrf_token"]}
-        http.post("/webhooks/webchat", json={"sender": "bench-citizen", "message": PHRASE})
+        http.post(
+            "/webhooks/webchat",
+            json={"sender": "bench-citizen", "message": PHRASE},
+            headers=API_HEADERS,
+        )
         groups = http.get("/api/admin/inbox").json()["groups"]
         [group] = [g for g in groups if g["text"] == PHRASE]
         print("[2/3] annotation → training → evaluation → deploy, under the same load", flush=True)
@@ -176,7 +182,9 @@ def main() -> int:
         deployed.raise_for_status()
         total = time.monotonic() - started
         print("[3/3] the annotated phrasing after the deploy", flush=True)
-        reply = http.post("/webhooks/webchat", json={"sender": "bench-2", "message": PHRASE})
+        reply = http.post(
+            "/webhooks/webchat", json={"sender": "bench-2", "message": PHRASE}, headers=API_HEADERS
+        )
         understood = "RUC" in str(reply.json())
         http.close()
     finally:

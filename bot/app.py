@@ -13,13 +13,15 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import __version__, console, workbench
-from bot.agents import AgentDirectory
+from bot.agents import AgentDirectory, Role
+from bot.client_address import networks
+from bot.console_auth import COOKIE, ConsoleError, error_response, require
 from bot.conversation_store import open_store
 from bot.conversations import ConversationService
 from bot.db import create_engine
@@ -33,10 +35,13 @@ from bot.knowledge_editor import KnowledgeEditor
 from bot.model_registry import ModelRegistry
 from bot.push import PushHub
 from bot.rasa_client import RasaClient
+from bot.rate_limits import LimitExceeded, RateLimits
+from bot.security_headers import SecurityHeaders
 from bot.settings import Settings
 from bot.training import MODELS
 from bot.training_data import TrainingData
 from bot.training_jobs import TrainingJobs
+from bot.webchat_sessions import WebchatSessions
 from connectors import messenger, twilio, webchat, whatsapp
 from connectors.base import ChannelError, PlatformChannel
 
@@ -58,13 +63,17 @@ MAX_BODY_BYTES = 64 * 1024
 #: Meta batches several events in one webhook: up to 1 MiB there.
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 _LARGE_BODY_PATHS = ("/webhooks/messenger", "/webhooks/whatsapp")
-#: An uploaded project zip (the training data and the knowledge base).
+#: An uploaded project zip (the training data and the knowledge base): administrators only.
 UPLOAD_MAX_BODY_BYTES = 10 * 1024 * 1024
 _UPLOAD_PATHS = ("/api/admin/project.zip",)
 
 
 class RequestSizeLimit:
-    """Refuse bodies over ``max_bytes`` with a JSON 413, declared or streamed."""
+    """Refuse bodies over ``max_bytes`` with a JSON 413, declared or streamed.
+
+    An upload (``PUT /api/admin/project.zip``) may be larger, but only from a signed-in
+    administrator: anyone else gets 401/403 before a byte of the body is read.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -77,7 +86,11 @@ class RequestSizeLimit:
         limit = self.max_bytes
         if scope["path"].startswith(_LARGE_BODY_PATHS):
             limit = max(limit, WEBHOOK_MAX_BODY_BYTES)
-        if scope["path"].startswith(_UPLOAD_PATHS):
+        if scope["path"].startswith(_UPLOAD_PATHS) and scope["method"] not in ("GET", "HEAD"):
+            refusal = await _upload_refusal(scope)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
             limit = max(limit, UPLOAD_MAX_BODY_BYTES)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
@@ -117,6 +130,21 @@ class RequestSizeLimit:
     async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
         response = JSONResponse(error_body("body_too_large"), status_code=413)
         await response(scope, receive, send)
+
+
+async def _upload_refusal(scope: Scope) -> JSONResponse | None:
+    """Why an upload may not send its body (None: an administrator's live session; the route
+    checks the CSRF token)."""
+    token = Request(scope).cookies.get(COOKIE)
+    desk: HandoffDesk | None = getattr(scope["app"].state, "desk", None)
+    session = await desk.agents.session(token) if token and desk is not None else None
+    try:
+        if session is None:
+            raise ConsoleError(401, "not_logged_in", "Inicia sesión para continuar.")
+        require(session, Role.ADMIN)
+    except ConsoleError as refused:
+        return error_response(refused)
+    return None
 
 
 #: Channels whose platform calls a webhook (on when their credentials are set).
@@ -202,6 +230,9 @@ def create_app(
         await desk.start()
         app.state.desk = desk
         app.state.inbox = InboxStore(desk_engine)
+        app.state.webchat_sessions = WebchatSessions(
+            desk_engine, dt.timedelta(minutes=settings.session_idle_minutes)
+        )
         app.state.knowledge_editor = KnowledgeEditor(
             desk_engine, settings.knowledge_dir, settings.knowledge_review_days
         )
@@ -251,6 +282,7 @@ def create_app(
             await app.state.training_jobs.close()
             await app.state.delivery.close()
             await http.aclose()
+            await app.state.rate_limits.close()
             await store.close()
             await desk_engine.dispose()
 
@@ -259,6 +291,11 @@ def create_app(
         version=__version__,
         description="Channels in, Rasa for language, the knowledge base for answers.",
         lifespan=lifespan,
+        # The map of every route, the admin API included: on in development, off in production
+        # unless API_DOCS=true (then 404 like any unknown path).
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     app.state.settings = settings
     app.state.knowledge = knowledge
@@ -266,6 +303,8 @@ def create_app(
     app.state.console_hub = ConsoleHub()
     app.state.training_data = TrainingData(settings.project_dir)
     app.state.webchat = webchat.WebchatChannel(settings.webchat_max_message_chars)
+    app.state.rate_limits = RateLimits(settings.redis_url)
+    app.state.trusted_proxies = networks(settings.trusted_proxies)
 
     app.add_middleware(RequestSizeLimit)
     if settings.webchat_allowed_origins:
@@ -275,6 +314,12 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type"],
         )
+    # Outermost: every answer carries them, refusals of the middleware above included.
+    app.add_middleware(
+        SecurityHeaders,
+        embedding_origins=settings.webchat_allowed_origins,
+        https=settings.secure_cookies,
+    )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -290,6 +335,14 @@ def create_app(
     @app.exception_handler(ChannelError)
     async def _channel_error(_: Request, exc: ChannelError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+
+    @app.exception_handler(LimitExceeded)
+    async def _limited(_: Request, exc: LimitExceeded) -> JSONResponse:
+        return JSONResponse(
+            error_body("rate_limited", exc.message, retry_after=exc.retry_after),
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -316,7 +369,7 @@ def create_app(
         components = {"rasa": rasa_ok, "action_server": actions_ok, "database": db_ok}
         down = [name for name, ok in components.items() if not ok]
         enabled = request.app.state.delivery.channels
-        body = {
+        body: dict[str, Any] = {
             "status": "ok" if not down else "degraded",
             "components": {n: ("up" if ok else "down") for n, ok in components.items()},
             "down": down,
@@ -328,6 +381,11 @@ def create_app(
                 },
             },
         }
+        # Under `python -m bot up` (the gateway's parent): the processes it had to restart.
+        from bot.supervisor import restarts_seen_by_parent
+
+        if restarted := restarts_seen_by_parent(settings.gateway_port):
+            body["restarts"] = restarted
         return JSONResponse(body, status_code=503 if down else 200)
 
     app.include_router(webchat.router)
@@ -336,6 +394,12 @@ def create_app(
     app.include_router(twilio.router)
     console.install(app)
     app.include_router(workbench.router)
+
+    @app.get("/admin", include_in_schema=False)
+    async def admin_workbench() -> RedirectResponse:
+        """Anyone: the workbench is the console's "Administración" tab (it asks to sign in)."""
+        return RedirectResponse("/agent#admin", status_code=303)
+
     app.mount("/static", StaticFiles(directory=webchat.STATIC), name="static")
     app.mount("/agent/static", StaticFiles(directory=console.STATIC), name="console")
     return app

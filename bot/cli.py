@@ -26,15 +26,35 @@ CONVERSATIONS = ROOT / "tests" / "conversations"
 RESULTS = ROOT / "var" / "results"
 
 
-def _settings() -> Settings:
+def _settings(**values: Any) -> Settings:
     try:
-        return Settings()
+        return Settings(**values)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}"
             for e in exc.errors()
         )
         raise SystemExit(f"error: invalid settings ({problems}); see .env.example") from exc
+
+
+def _operator_settings() -> Settings:
+    """Settings for the commands that talk to a running Rasa (evaluate, deploy, rollback):
+    without ``RASA_TOKEN`` set, the token ``bot up`` keeps in ``var/run/`` for its run."""
+    if os.environ.get("RASA_TOKEN"):
+        return _settings()
+    from bot.processes import read_token_file, token_file
+
+    rasa_url = os.environ.get("RASA_URL") or str(Settings.model_fields["rasa_url"].default)
+    path = token_file(rasa_url)
+    token = read_token_file(path)
+    if token is None:
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        raise SystemExit(
+            f"error: RASA_TOKEN is not set and there is no private token file {shown}: start "
+            "the bot first (`make run` keeps its token there while it runs), or set RASA_TOKEN "
+            "to the token of the Rasa at RASA_URL"
+        )
+    return _settings(rasa_token=token)
 
 
 def cmd_serve(_: argparse.Namespace) -> int:
@@ -329,7 +349,7 @@ def _workbench(job: Any) -> int:
     from bot.rasa_client import EngineUnavailable, RasaClient
     from bot.training import MODELS
 
-    settings = _settings()
+    settings = _operator_settings()
 
     async def run() -> int:
         engine = create_engine(settings.database_url)

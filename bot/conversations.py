@@ -94,9 +94,14 @@ class ConversationService:
         inbound: InboundMessage,
         reply_status: str = SENT,
         replies: list[BotMessage] | None = None,
+        notice_when_down: bool = True,
     ) -> list[BotMessage]:
         """Ask the engine about a recorded message (unless ``replies`` are given), record the
-        outcome and the replies (``pending`` ones wait in the outbox) and return them."""
+        outcome and the replies (``pending`` ones wait in the outbox) and return them.
+
+        When the engine cannot answer, the reply is the Spanish notice and the message is
+        recorded as ``failed``; with ``notice_when_down`` False, :class:`EngineUnavailable` is
+        raised instead and nothing is recorded (the message waits to be answered later)."""
         started = time.perf_counter()
         open_review = self._open_reviews.pop(conversation_id, None)
         if open_review is not None:
@@ -128,6 +133,8 @@ class ConversationService:
                 )
             except EngineUnavailable as exc:
                 logger.warning("engine unavailable for conversation %s: %s", conversation_id, exc)
+                if not notice_when_down:
+                    raise
                 replies = [self._knowledge.current.require(ENGINE_DOWN_ARTICLE).as_bot_message()]
                 status = "failed"
 

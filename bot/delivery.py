@@ -7,7 +7,9 @@
 3. The outbox is sent in order per conversation: retried with exponential backoff and jitter
    on temporary errors, marked ``failed`` with the reason on permanent ones, ``not_sent`` when
    the platform's 24-hour window has closed.
-4. ``resume`` at start-up picks up what was acknowledged but not answered, and what was
+4. While the engine is down, a message waits (still ``received``) and is tried again after
+   2, 4, 8… up to 30 seconds, for as long as it takes: answered once the engine is back.
+5. ``resume`` at start-up picks up what was acknowledged but not answered, and what was
    answered but not sent: after a restart each is handled once. A crash between the platform
    accepting a send and its recording here repeats that send (at-least-once), and a reply sent
    in parts is retried from its first part.
@@ -38,6 +40,7 @@ from bot.conversation_store import (
 from bot.conversations import ConversationService
 from bot.db import utcnow
 from bot.knowledge import KnowledgeStore
+from bot.rasa_client import EngineUnavailable
 from connectors.base import BotMessage, InboundMessage, PlatformChannel, SendError
 
 logger = logging.getLogger(__name__)
@@ -45,6 +48,8 @@ logger = logging.getLogger(__name__)
 UNSUPPORTED_ARTICLE = "adjunto_no_soportado"
 #: The platforms' customer-service window: bot answers only within it.
 WINDOW = dt.timedelta(hours=24)
+#: Longest wait between two attempts at answering while the engine is down.
+ENGINE_RETRY_LONGEST_SECONDS = 30.0
 #: Key in an outbound message's payload marking it as written by a human agent.
 AGENT_KEY = "agent"
 
@@ -79,8 +84,6 @@ class Delivery:
         self._invited: dict[int, dt.datetime] = {}
         #: Conversations with a wake-up pending (a reply backing off).
         self._waking: set[int] = set()
-        #: Failed attempts at answering a stored message (engine and store errors).
-        self._answer_attempts: dict[int, int] = {}
 
     # --- in -----------------------------------------------------------------------------------
 
@@ -212,20 +215,45 @@ class Delivery:
         replies = None
         if inbound.unsupported:
             replies = [self._knowledge.current.require(UNSUPPORTED_ARTICLE).as_bot_message()]
-        try:
-            await self._service.answer(conversation_id, message_id, inbound, PENDING, replies)
-        except Exception:
-            # The message stays "received" (nothing was recorded): try again later, and the
-            # conversation's next messages wait behind it so the order holds.
-            attempts = self._answer_attempts.get(message_id, 0) + 1
-            self._answer_attempts[message_id] = attempts
-            logger.exception("answering message %s failed (attempt %d)", message_id, attempts)
-            if attempts < self._max_attempts:
-                await asyncio.sleep(self._retry_seconds * 2 ** (attempts - 1))
-                await self._answer(channel, conversation_id, message_id, inbound)
-            return
-        self._answer_attempts.pop(message_id, None)
+        engine_down = failed = 0
+        while True:
+            try:
+                await self._service.answer(
+                    conversation_id, message_id, inbound, PENDING, replies, notice_when_down=False
+                )
+                break
+            except EngineUnavailable as exc:
+                # Nothing was recorded: the message stays "received" and the conversation's next
+                # messages wait behind it, so the order holds. Tried again until it is answered.
+                engine_down += 1
+                delay = min(
+                    self._retry_seconds * 2 ** min(engine_down - 1, 16),
+                    ENGINE_RETRY_LONGEST_SECONDS,
+                )
+                if engine_down == 1:
+                    logger.warning(
+                        "engine down: message %s waits (%s); trying again every %.0f s at most",
+                        message_id, exc, ENGINE_RETRY_LONGEST_SECONDS,
+                    )  # fmt: skip
+            except Exception:
+                # A store error: tried again a few times; after a restart ``resume`` does it.
+                failed += 1
+                logger.exception("answering message %s failed (attempt %d)", message_id, failed)
+                if failed >= self._max_attempts:
+                    return
+                delay = self._retry_seconds * 2 ** (failed - 1)
+            await self._pause(delay)
+        if engine_down:
+            logger.info("message %s answered after %d engine attempts", message_id, engine_down)
         await self._flush(channel, conversation_id)
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait without holding a job slot (other conversations go on meanwhile)."""
+        self._slots.release()
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            await self._slots.acquire()
 
     async def _flush(
         self, channel: PlatformChannel, conversation_id: int, now_anyway: bool = False

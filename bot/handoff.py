@@ -13,27 +13,34 @@ confidence); the desk decides what happens and tells the citizen (place in the q
 wait, office hours, or a callback request). While a conversation is PENDING, AGENT or CALLBACK
 the citizen's messages go to the console and never to Rasa; they are appended to Rasa's tracker
 so its history stays whole. Every transition is in the audit log.
+
+Requests are limited per conversation (:class:`CitizenLimits`): over the limit the citizen is
+told in the chat when to try again, and nothing is queued.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import re
 import statistics
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from bot.agents import AgentDirectory, AgentInfo, Role
 from bot.amounts import fold
+from bot.console_hub import ConsoleHub as ConsoleHub
 from bot.db import utcnow
-from bot.escalation import ASKED, FRUSTRATION, REASONS, HandoffRules, HandoffRulesStore, OfficeHours
+from bot.escalation import ASKED, FRUSTRATION, HandoffRules, HandoffRulesStore, OfficeHours
+from bot.handoff_access import may_see
+from bot.handoff_requests import LIMIT_NOTICES, CitizenLimits, contact_of, wait_in_words
+from bot.handoff_requests import HandoffRequest as HandoffRequest
+from bot.handoff_requests import take_handoff_request as take_handoff_request
 from bot.handoff_store import OPEN_STATES, Handoff, HandoffStore, State
 from bot.knowledge import Article, KnowledgeStore
-from bot.rasa_client import EngineUnavailable, RasaClient, take_report
+from bot.rasa_client import EngineUnavailable, RasaClient
+from bot.rate_limits import LimitExceeded, RateLimits
 from connectors.base import BotMessage, InboundMessage
 
 logger = logging.getLogger(__name__)
@@ -50,8 +57,6 @@ MAX_TEXT_CHARS = 4096
 ONLINE_FOR = dt.timedelta(minutes=2)
 #: Closed this way when the citizen goes back to the assistant, or leaves a callback request.
 CANCELLED, CALLBACK_LEFT = "cancelado", "callback"
-_PHONE = re.compile(r"^(?:\+?51)?(9\d{8}|0[1-8]\d{6,7}|[1-8]\d{6})$")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[a-z]{2,24}$", re.IGNORECASE)
 
 
 class HandoffError(Exception):
@@ -62,79 +67,6 @@ class HandoffError(Exception):
         self.status = status
         self.code = code
         self.message = message
-
-
-@dataclass(frozen=True)
-class HandoffRequest:
-    reason: str
-    team: str | None
-    intent: str | None
-    confidence: float | None
-
-
-def take_handoff_request(
-    replies: list[BotMessage],
-) -> tuple[list[BotMessage], HandoffRequest | None]:
-    """Take the engine's handoff request out of the replies (channels never see it)."""
-    replies, raw = take_report(replies, "handoff")
-    if not isinstance(raw, dict) or raw.get("reason") not in REASONS:
-        return replies, None
-    confidence = raw.get("confidence")
-    return replies, HandoffRequest(
-        str(raw["reason"]),
-        str(raw["team"]) if isinstance(raw.get("team"), str) else None,
-        str(raw["intent"]) if isinstance(raw.get("intent"), str) else None,
-        float(confidence) if isinstance(confidence, int | float) else None,
-    )
-
-
-def contact_of(text: str) -> str | None:
-    """A phone number or e-mail address as the citizen typed it, cleaned; None if neither."""
-    cleaned = text.strip()
-    if _EMAIL.match(cleaned):
-        return cleaned.lower()
-    digits = re.sub(r"[\s().-]", "", cleaned)
-    match = _PHONE.match(digits)
-    return match.group(1) if match else None
-
-
-# --- live updates for open consoles ------------------------------------------------------------
-
-
-class ConsoleHub:
-    """In-process fan-out of desk events to the consoles connected over WebSocket."""
-
-    def __init__(self) -> None:
-        self._subscribers: dict[asyncio.Queue[dict[str, Any]], AgentInfo] = {}
-
-    def subscribe(self, agent: AgentInfo) -> asyncio.Queue[dict[str, Any]]:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(200)
-        self._subscribers[queue] = agent
-        return queue
-
-    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
-        self._subscribers.pop(queue, None)
-
-    def connected(self) -> set[int]:
-        return {agent.id for agent in self._subscribers.values()}
-
-    def publish(self, event: dict[str, Any], handoff: Handoff) -> None:
-        for queue, agent in list(self._subscribers.items()):
-            if not _may_see(agent, handoff):
-                continue
-            if queue.full():
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    queue.get_nowait()
-            queue.put_nowait(event)
-
-
-def _may_see(agent: AgentInfo, handoff: Handoff) -> bool:
-    """Supervisors see everything; agents the queue and their own chats."""
-    if agent.may(Role.SUPERVISOR):
-        return True
-    if handoff.state == State.PENDING:
-        return agent.team is None or agent.team == handoff.team
-    return handoff.agent_id == agent.id
 
 
 def summary(handoff: Handoff, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -175,8 +107,10 @@ class HandoffDesk:
         hub: ConsoleHub,
         rasa: RasaClient | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        limits: CitizenLimits | None = None,
     ) -> None:
         self.store = store
+        self._limits = limits or CitizenLimits(RateLimits())
         self.agents = agents
         self.hub = hub
         self._knowledge = knowledge
@@ -235,6 +169,14 @@ class HandoffDesk:
     def seen(self, agent_id: int) -> None:
         self._seen[agent_id] = self._clock()
 
+    def sessions_ended(self, agent_id: int, session: str | None = None) -> None:
+        """Close the open consoles of one session (logged out) or, without ``session``, all of
+        the agent's (deactivated, password changed); unless another console of theirs stays
+        open, the agent no longer counts as online."""
+        self.hub.end(agent_id=None if session else agent_id, session=session)
+        if agent_id not in self.hub.connected():
+            self._seen.pop(agent_id, None)
+
     def online(self) -> set[int]:
         now = self._clock()
         recent = {a for a, at in self._seen.items() if now - at <= ONLINE_FOR}
@@ -268,6 +210,9 @@ class HandoffDesk:
         now = self._clock()
         available = hours.is_open(now) and bool(self.online())
         state = State.PENDING if available else State.CALLBACK
+        refused = await self._over_limit(conversation_id, state)
+        if refused is not None:
+            return [refused]
         handoff_id = await self.store.open(
             conversation_id, state, request.reason, team, request.intent, request.confidence,
             None if available else {"step": "nombre"}, now,
@@ -300,6 +245,27 @@ class HandoffDesk:
         return [
             self._say("en_cola", buttons=True, puesto=str(position), espera=espera, horario=horario)
         ]
+
+    async def _over_limit(self, conversation_id: int, state: State) -> BotMessage | None:
+        """Count this request; over a limit, what the citizen is told instead (nothing queued)."""
+        key = str(conversation_id)
+        counter = self._limits.counter
+        try:
+            await counter.hit(self._limits.handoffs, "handoffs", key)
+        except LimitExceeded as over:
+            return self._limit_notice("limite_derivaciones", over, conversation_id)
+        if state == State.CALLBACK:
+            try:
+                await counter.hit(self._limits.callbacks, "callbacks", key)
+            except LimitExceeded as over:
+                return self._limit_notice("limite_callbacks", over, conversation_id)
+        return None
+
+    def _limit_notice(self, template: str, over: LimitExceeded, conversation_id: int) -> BotMessage:
+        logger.info("handoff refused: conversation=%s over %s", conversation_id, template)
+        article = self._article()
+        wording = article.templates.get(template) or LIMIT_NOTICES[template]
+        return {"text": wording.format(espera=wait_in_words(over.retry_after)), DESK_NOTICE: True}
 
     # --- the citizen writes while people own the conversation ---------------------------------
 
@@ -352,11 +318,9 @@ class HandoffDesk:
     # --- agents -------------------------------------------------------------------------------
 
     async def visible(self, handoff_id: int, agent: AgentInfo) -> Handoff:
+        """The handoff if ``agent`` may see it (``bot/handoff_access.py``), else 404."""
         handoff = await self.store.get(handoff_id)
-        if handoff is None or not (
-            _may_see(agent, handoff)
-            or (handoff.state == State.CLOSED and agent.may(Role.SUPERVISOR))
-        ):
+        if handoff is None or not may_see(agent, handoff):
             raise HandoffError(404, "not_found", "No existe esa conversación o no es tuya.")
         return handoff
 
@@ -364,7 +328,7 @@ class HandoffDesk:
         handoff = await self.store.get(handoff_id)
         if handoff is None:
             raise HandoffError(404, "not_found", "No existe esa conversación.")
-        if handoff.state == State.PENDING and not _may_see(agent, handoff):
+        if handoff.state == State.PENDING and not may_see(agent, handoff):
             raise HandoffError(403, "other_team", "Esta conversación es de otro equipo.")
         if handoff.state != State.PENDING:
             raise HandoffError(409, "already_claimed", "Otro asesor ya tomó esta conversación.")

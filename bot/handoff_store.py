@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.conversation_store import HistoryEntry
 from bot.db import (
     Agent,
     AuditEntry,
@@ -94,6 +95,19 @@ def aware(moment: dt.datetime | None) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def _session_start(
+    earlier: Sequence[dt.datetime], opened: dt.datetime, idle: dt.timedelta
+) -> dt.datetime:
+    """When the session ``opened`` belongs to began: going back from it over ``earlier``
+    (newest first) until a silence longer than ``idle``."""
+    start = opened
+    for moment in earlier:
+        if start - moment > idle:
+            break
+        start = min(start, moment)
+    return start
+
+
 def _last_inbound() -> Any:
     """The citizen's latest message per conversation (id), for the queue's "last message"."""
     return (
@@ -163,22 +177,67 @@ class HandoffStore:
     async def listing(
         self,
         states: Sequence[State],
-        agent_id: int | None = None,
         team: str | None = None,
+        *,
+        held_by: int | None = None,
+        queue_of: str | None = None,
         limit: int = 500,
     ) -> list[Handoff]:
-        """The queue and the chats in progress, oldest first, with each one's last message."""
+        """The handoffs in ``states`` (of ``team``), oldest first, with each one's last message.
+
+        ``held_by`` lists only what that agent may see (``bot/handoff_access.py``): the queue
+        (of the team ``queue_of``, or all when None) and the chats they hold or held at close."""
         query = self._select(True).where(HandoffRow.state.in_(states))
-        if agent_id is not None:
-            query = query.where(
-                or_(HandoffRow.state != State.AGENT, HandoffRow.agent_id == agent_id)
+        if held_by is not None:
+            queue = HandoffRow.state == State.PENDING
+            if queue_of is not None:
+                queue = and_(queue, HandoffRow.team == queue_of)
+            held = and_(
+                HandoffRow.state.in_([State.AGENT, State.CLOSED]), HandoffRow.agent_id == held_by
             )
+            query = query.where(or_(queue, held))
         if team is not None:
             query = query.where(HandoffRow.team == team)
         query = query.order_by(HandoffRow.created_at, HandoffRow.id).limit(limit)
         async with self._engine.connect() as db:
             rows = (await db.execute(query)).all()
         return [self._handoff(r) for r in rows]
+
+    async def transcript(
+        self, handoff: Handoff, session_idle: dt.timedelta, limit: int = 500
+    ) -> list[HistoryEntry]:
+        """The messages of this handoff's stretch of the conversation, oldest first (the last
+        ``limit``): from the start of the session it was opened in (not before the previous
+        handoff of the conversation closed) until it closed. The citizen's other sessions, and
+        chats other people had with them, are not part of it."""
+        conversation = Message.conversation_id == handoff.conversation_id
+        async with self._engine.connect() as db:
+            previous_close = await db.scalar(
+                select(func.max(HandoffRow.closed_at)).where(
+                    HandoffRow.conversation_id == handoff.conversation_id,
+                    HandoffRow.id < handoff.id,
+                )
+            )
+            before = select(Message.created_at).where(
+                conversation, Message.created_at <= handoff.created_at
+            )
+            if previous_close is not None:
+                before = before.where(Message.created_at > previous_close)
+            earlier = (await db.scalars(before.order_by(Message.id.desc()).limit(limit))).all()
+            start = _session_start(
+                [aware(at) or handoff.created_at for at in earlier], handoff.created_at,
+                session_idle,
+            )  # fmt: skip
+            query = select(
+                Message.direction, Message.text, Message.payload, Message.created_at
+            ).where(conversation, Message.created_at >= start)
+            if handoff.closed_at is not None:
+                query = query.where(Message.created_at <= handoff.closed_at)
+            rows = (await db.execute(query.order_by(Message.id.desc()).limit(limit))).all()
+        return [
+            HistoryEntry(direction, text, payload, aware(at) or utcnow())
+            for direction, text, payload, at in reversed(rows)
+        ]
 
     async def queue_position(self, handoff: Handoff) -> int:
         """1 for the first in line (same team, waiting longer)."""

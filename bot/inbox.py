@@ -2,10 +2,13 @@
 
 Items are the messages the assistant was unsure about (clarifications, fallbacks — the
 ``review_items`` the conversation service records), with the handoffs they caused. Near
-duplicates (the same words once accents, case, punctuation and numbers are set aside) form one
-group with a count. RUCs, DNIs, phone numbers and e-mail addresses are masked unless an admin
-asks to see them. Annotating a group writes its examples into the training files
-(:mod:`bot.training_data`) and records the decision on every item of the group.
+duplicates (the same words once accents, case, punctuation, numbers and personal data are set
+aside) form one group with a count. RUCs, DNIs, phone numbers and e-mail addresses are masked
+unless an admin asks to see them (:mod:`bot.personal_data`); neither a group's key nor the search
+reveals them: the key is made from the text with placeholders, the search looks at the masked
+text. Annotating a group writes its examples into the training files (:mod:`bot.training_data`,
+which puts placeholders in place of personal data) and records the decision on every item of the
+group.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.amounts import fold
 from bot.db import Conversation, HandoffRow, ReviewItem, utcnow
 from bot.handoff_store import aware
+from bot.personal_data import mask, with_placeholders
 
 OPEN, ANNOTATED, OUT_OF_SCOPE, SPAM, DISMISSED = (
     "open",
@@ -34,23 +38,11 @@ DECISIONS = (ANNOTATED, OUT_OF_SCOPE, SPAM, DISMISSED)
 #: Out-of-scope messages teach the assistant's ``fuera_de_alcance`` intent.
 OUT_OF_SCOPE_INTENT = "fuera_de_alcance"
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_RUC = re.compile(r"(?<!\d)(?:10|15|17|20)(?:[ .-]?\d){9}(?!\d)")
-_PHONE = re.compile(r"(?<!\d)(?:\+?51[ -]?)?9\d{2}[ -]?\d{3}[ -]?\d{3}(?!\d)")
-_DNI = re.compile(r"(?<!\d)\d{8}(?!\d)")
-
-
-def mask(text: str) -> str:
-    """Personal data out of sight: e-mails, RUCs, phones and DNIs keep only their shape."""
-    text = _EMAIL.sub(lambda m: m.group()[0] + "***@***", text)
-    text = _RUC.sub(lambda m: m.group()[:2] + "*" * 5 + m.group()[-4:], text)
-    text = _PHONE.sub(lambda m: "9** *** " + re.sub(r"\D", "", m.group())[-3:], text)
-    return _DNI.sub(lambda m: "*" * 5 + m.group()[-3:], text)
-
 
 def group_key(text: str) -> str:
-    """What near duplicates share: folded words, numbers as ``#``."""
-    words = re.findall(r"\w+", fold(text))
+    """What near duplicates share: folded words, numbers as ``#``, personal data as the same
+    placeholder (so the key, which admins see, never holds any)."""
+    words = re.findall(r"\w+", fold(with_placeholders(text)))
     return " ".join("#" if w.isdigit() else w for w in words)
 
 
@@ -98,7 +90,8 @@ class InboxStore:
         limit: int = 2000,
         source: str | None = None,
     ) -> list[Group]:
-        """Items grouped by near-duplicate text, the largest groups first."""
+        """Items grouped by near-duplicate text, the largest groups first; ``query`` is
+        looked for in the masked text (searching a RUC does not tell whether someone wrote it)."""
         handoffs = (
             select(HandoffRow.conversation_id, func.count().label("n"))
             .where(HandoffRow.reason == "no_entiende")
@@ -133,7 +126,7 @@ class InboxStore:
         wanted = fold(query).strip()
         groups: dict[str, Group] = {}
         for item_id, text, intents, picked, created, chan, handed, origin in rows:
-            if wanted and wanted not in fold(text):
+            if wanted and wanted not in fold(mask(text)):
                 continue
             key = group_key(text)
             group = groups.get(key)

@@ -1,9 +1,14 @@
 """The three processes: Rasa, the action server and the gateway.
 
 ``python -m bot up`` runs them together: children run in their own process groups with their
-output in ``var/logs/``; Ctrl-C (or SIGTERM) stops all three, gateway first so no request
-reaches a stopped engine. The end-to-end tests and the benchmark start them through the same
-functions.
+output in ``var/logs/``; one that stops by itself is started again (:mod:`bot.supervisor`);
+Ctrl-C (or SIGTERM) stops all three, gateway first so no request reaches a stopped engine.
+The end-to-end tests and the benchmark start them through the same functions.
+
+Secrets: Rasa's token reaches Rasa in its environment, never on a command line (the engine's
+launcher, :mod:`bot.engine.launcher`); each engine process gets an allow-listed environment
+with what it needs only; while ``bot up`` runs, the token is also in ``var/run/`` (mode 0600)
+for the operators' commands (``python -m bot evaluate|deploy|rollback``).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,11 +30,24 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import SecretStr
 
-from bot.engine_env import engine_bin, engine_environ
+from bot import supervisor as supervision
+from bot.engine_env import allowed, engine_bin, engine_environ
 from bot.settings import ROOT, Settings
+from bot.supervisor import Supervisor, status_path
+from bot.training import MODELS
 
 LOGS = ROOT / "var" / "logs"
 STOP_GRACE_SECONDS = 10.0
+#: How often ``bot up`` asks Rasa which model it has loaded (a restart loads that one).
+MODEL_CHECK_SECONDS = 15.0
+#: Rasa's settings from the environment (``.env``): its tracker and lock stores.
+RASA_VARIABLES = tuple(
+    f"{store}_{name}"
+    for store in ("TRACKER_STORE", "LOCK_STORE")
+    for name in ("HOST", "PORT", "DB", "USER", "PASSWORD")
+)
+#: The action server's settings from the environment (others come from the gateway's settings).
+ACTIONS_VARIABLES = ("NLU_DIR", "TAX_RULES_DIR", "CRONOGRAMA_DIR")
 
 
 @dataclass
@@ -45,14 +63,16 @@ def url_port(url: str) -> int:
 
 
 def actions_command(settings: Settings) -> list[str]:
+    """The action server, without ``--cors``: no browser page may call it."""
     port = str(url_port(settings.action_server_url))
     return [str(engine_bin("rasa")), "run", "actions", "--actions", "actions", "--port", port]
 
 
 def rasa_command(settings: Settings, model: Path) -> list[str]:
+    """Rasa with its HTTP API on, through the launcher: the token comes from ``RASA_TOKEN`` in
+    :func:`rasa_environ` (``ps`` shows every argument to every local user)."""
     return [
-        str(engine_bin("rasa")), "run", "--enable-api",
-        "--auth-token", settings.rasa_token.get_secret_value(),
+        str(engine_bin("python")), "-m", "bot.engine.launcher", "run", "--enable-api",
         "--interface", "127.0.0.1", "--port", str(url_port(settings.rasa_url)),
         "--model", str(model), "--endpoints", settings.rasa_endpoints,
         "--credentials", "credentials.yml",
@@ -63,12 +83,42 @@ def gateway_command() -> list[str]:
     return [sys.executable, "-m", "bot", "serve"]
 
 
-def engine_process_environ(settings: Settings) -> dict[str, str]:
-    env = engine_environ(settings.action_server_url)
+def rasa_environ(
+    settings: Settings, source: Mapping[str, str] | None = None, token: Path | None = None
+) -> dict[str, str]:
+    """Rasa's environment: the engine's, its token, or the file ``token`` that holds it (the
+    launcher reads either and takes both out before Rasa starts), and its tracker and lock
+    stores' settings; none of the gateway's other secrets."""
+    env = engine_environ(settings.action_server_url, source)
+    env.update(allowed(RASA_VARIABLES, source))
+    if token is not None:
+        env["RASA_TOKEN_FILE"] = str(token)
+    else:
+        env["RASA_TOKEN"] = settings.rasa_token.get_secret_value()
+    return env
+
+
+def actions_environ(settings: Settings, source: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The action server's environment: the engine's, loopback only, where the articles and the
+    padrón are; no token."""
+    env = engine_environ(settings.action_server_url, source)
+    env.update(allowed(ACTIONS_VARIABLES, source))
     env["SANIC_HOST"] = "127.0.0.1"  # the action server listens on loopback only
     env["KNOWLEDGE_DIR"] = str(settings.knowledge_dir)
     env["PADRON_URL"] = settings.padron_url
     return env
+
+
+def engine_process_environ(settings: Settings) -> dict[str, str]:
+    """One environment for both engine processes (callers that start them with the same one);
+    ``bot up`` gives each its own: :func:`rasa_environ`, :func:`actions_environ`."""
+    return {**actions_environ(settings), **rasa_environ(settings)}
+
+
+def _secret_value(value: object) -> str:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    raise TypeError(f"{type(value).__name__} is not a setting value")
 
 
 def gateway_process_environ(settings: Settings) -> dict[str, str]:
@@ -81,7 +131,7 @@ def gateway_process_environ(settings: Settings) -> dict[str, str]:
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         elif isinstance(value, list | dict):
-            value = json.dumps(value)
+            value = json.dumps(value, default=_secret_value)  # WEBCHAT_API_KEYS: secrets
         env[name.upper()] = str(value)
     return env
 
@@ -177,6 +227,53 @@ def wait_healthy(
         time.sleep(0.5)
 
 
+def token_file(rasa_url: str, run_dir: Path | None = None) -> Path:
+    """Where ``bot up`` keeps the token of the Rasa it runs on ``rasa_url``'s port."""
+    return (run_dir or supervision.RUN_DIR) / f"rasa-{url_port(rasa_url)}.token"
+
+
+def write_token_file(path: Path, token: str) -> None:
+    """Write ``token`` readable by its owner only (the directory too), replacing an old file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(token)
+
+
+def read_token_file(path: Path) -> str | None:
+    """The token in ``path``; None when there is none, or when others could read the file (it
+    is then not one ``bot up`` wrote)."""
+    try:
+        if path.stat().st_mode & 0o077:
+            return None
+        token = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return token or None
+
+
+def loaded_model(settings: Settings, models: Path = MODELS) -> Path | None:
+    """The model file Rasa has loaded now (None when it does not answer or it is not here)."""
+    try:
+        response = httpx.get(
+            f"{settings.rasa_url}/status",
+            params={"token": settings.rasa_token.get_secret_value()},
+            timeout=3.0,
+        )
+        name = response.json().get("model_file") if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+    if not name:
+        return None
+    path = Path(str(name))
+    for candidate in (path, models / path.name):
+        if candidate.is_absolute() and candidate.is_file():
+            return candidate
+    return None
+
+
 class _Stop(Exception):
     pass
 
@@ -189,16 +286,36 @@ def _exited(children: Sequence[Child]) -> Child | None:
     return next((c for c in children if c.process.poll() is not None), None)
 
 
+def _starts(
+    settings: Settings, live: list[Path], token: Path
+) -> list[tuple[str, Callable[[], Child]]]:
+    """How each of the three is started (and restarted), in order; Rasa reads its token from
+    the file ``token``."""
+
+    def actions() -> Child:
+        return spawn("actions", actions_command(settings), actions_environ(settings))
+
+    def rasa() -> Child:
+        env = rasa_environ(settings, token=token)
+        return spawn("rasa", rasa_command(settings, live[0]), env)
+
+    def gateway() -> Child:
+        return spawn("gateway", gateway_command(), gateway_process_environ(settings))
+
+    return [("actions", actions), ("rasa", rasa), ("gateway", gateway)]
+
+
 def up(model: Path, settings: Settings, ready_timeout: float = 300.0) -> int:
-    """Start the three processes, wait until healthy, print the URL, run until stopped."""
-    children: list[Child] = []
+    """Start the three processes, wait until healthy, print the URL, keep them running (a
+    child that stops is restarted) until stopped by Ctrl-C or SIGTERM."""
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     started = time.monotonic()
+    live = [model]  # the model a restarted Rasa loads: the one it had loaded last
+    secret = token_file(settings.rasa_url)
+    supervisor = Supervisor(_starts(settings, live, secret), status_path(settings.gateway_port))
     try:
-        engine_env = engine_process_environ(settings)
-        children.append(spawn("actions", actions_command(settings), engine_env))
-        children.append(spawn("rasa", rasa_command(settings, model), engine_env))
-        children.append(spawn("gateway", gateway_command(), gateway_process_environ(settings)))
+        write_token_file(secret, settings.rasa_token.get_secret_value())
+        supervisor.start()
         print(
             f"starting Rasa, the action server and the gateway (logs in {LOGS.relative_to(ROOT)}/)",
             flush=True,
@@ -208,7 +325,7 @@ def up(model: Path, settings: Settings, ready_timeout: float = 300.0) -> int:
             wait_healthy(
                 url,
                 ready_timeout,
-                children,
+                supervisor.children(),
                 on_change=lambda state: print(f"  waiting: {state}", flush=True),
             )
         except (ChildExited, TimeoutError) as exc:
@@ -219,15 +336,13 @@ def up(model: Path, settings: Settings, ready_timeout: float = 300.0) -> int:
             f"(API docs: {url}/docs). Ctrl-C stops everything.",
             flush=True,
         )
-        while not (dead := _exited(children)):
-            time.sleep(1.0)
-        print(
-            f"error: {dead.name} stopped unexpectedly (exit {dead.process.returncode}); "
-            f"see {dead.log}",
-            file=sys.stderr,
-            flush=True,
-        )
-        return 1
+        next_model_check = 0.0
+        while True:
+            supervisor.check()
+            if time.monotonic() >= next_model_check:
+                live[0] = loaded_model(settings) or live[0]
+                next_model_check = time.monotonic() + MODEL_CHECK_SECONDS
+            time.sleep(0.5)
     except _Stop as received:
         print(f"\n{received.args[0]} received, stopping…", flush=True)
         return 0
@@ -235,8 +350,10 @@ def up(model: Path, settings: Settings, ready_timeout: float = 300.0) -> int:
         # A second Ctrl-C or SIGTERM must not interrupt the shutdown itself.
         for s in previous:
             signal.signal(s, signal.SIG_IGN)
-        stop(list(reversed(children)))
+        secret.unlink(missing_ok=True)
+        stopped = supervisor.children()
+        supervisor.stop(stop)
         for s, handler in previous.items():
             signal.signal(s, handler)
-        if children:
+        if stopped:
             print("stopped: gateway, Rasa and the action server", flush=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -58,8 +59,10 @@ class Settings(BaseSettings):
     console_session_hours: float = Field(
         8.0, gt=0, le=24 * 7, description="How long a console login lasts"
     )
-    console_secure_cookie: bool = Field(
-        False, description="Send the console's cookie over HTTPS only (set it behind TLS)"
+    secure_cookies: bool = Field(
+        False,
+        description="Send the console's and the web chat's cookies over HTTPS only "
+        "(required in production)",
     )
     knowledge_review_days: int = Field(
         365, gt=0, description="An article not reviewed for longer is flagged in the workbench"
@@ -100,6 +103,29 @@ class Settings(BaseSettings):
 
     webchat_max_message_chars: int = Field(4096, ge=1)
     webchat_allowed_origins: list[str] = Field(default_factory=list)
+    webchat_api_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Keys of server-to-server callers of the web chat API (they may pass sender)",
+    )
+
+    # Behind a reverse proxy: peers whose X-Forwarded-For is believed (addresses or networks).
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Shared state of several gateways (rate limits); unset: kept in this process's memory.
+    redis_url: str | None = None
+    # The OpenAPI page (/docs, /openapi.json). Unset: on in development, off in production.
+    api_docs: bool | None = None
+
+    # Limits on what anonymous callers create ("N/second|minute|hour|day"); over them: 429.
+    limit_webchat_posts_per_session: str = "20/minute"
+    limit_webchat_posts_per_address: str = "120/minute"
+    limit_sessions_per_address: str = "30/hour"
+    limit_handoffs_per_conversation: str = "3/hour"
+    limit_callbacks_per_conversation: str = "3/day"
+    limit_logins_per_address: str = "30/minute"
+    limit_logins_per_account: str = "10/minute"
+    # Open push streams (web chat SSE, console WebSocket) at once.
+    max_streams_per_session: int = Field(3, ge=1)
+    max_streams_per_address: int = Field(30, ge=1)
 
     @property
     def messenger_enabled(self) -> bool:
@@ -136,6 +162,36 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
 
+    @property
+    def docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.environment != "production"
+
+    @field_validator(
+        "limit_webchat_posts_per_session",
+        "limit_webchat_posts_per_address",
+        "limit_sessions_per_address",
+        "limit_handoffs_per_conversation",
+        "limit_callbacks_per_conversation",
+        "limit_logins_per_address",
+        "limit_logins_per_account",
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError("must read like 20/minute (second, minute, hour, day)") from exc
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
+
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
         token = self.rasa_token.get_secret_value()
@@ -143,7 +199,12 @@ class Settings(BaseSettings):
             raise ValueError("RASA_TOKEN must be a real secret (16+ characters) in production")
         if not token:
             raise ValueError("RASA_TOKEN must not be empty")
+        if self.environment == "production" and not self.secure_cookies:
+            raise ValueError("SECURE_COOKIES must be true in production (serve it over HTTPS)")
         if self.environment == "production":
+            for key in self.webchat_api_keys:
+                if len(key.get_secret_value()) < 24:
+                    raise ValueError("WEBCHAT_API_KEYS must be real secrets (24+ characters)")
             for name in _CHANNEL_SECRETS:
                 secret = getattr(self, name)
                 value = secret.get_secret_value() if secret is not None else None

@@ -4,7 +4,10 @@ intents with their rule and knowledge-base article.
 Files are edited in place with a round-trip YAML parser (order, comments and block style are
 kept), so the data stays reviewable in git. Every change is checked first: intent names (lower
 case ASCII), example length, an example already under the same intent (duplicate) or under
-another one (conflict). A change either writes all its files or none.
+another one (conflict). RUCs, DNIs, phone numbers and e-mail addresses in an example are
+replaced by fixed invented ones (:func:`bot.personal_data.with_placeholders`): a citizen's real
+data never reaches the training files. A change either writes all its files or none
+(:mod:`bot.project_files`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from bot.amounts import fold
+from bot.personal_data import with_placeholders
+from bot.project_files import write_all
 from bot.settings import ROOT
 
 INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
@@ -62,7 +67,7 @@ class Plan:
         return [p for p in self.problems if p.kind == "conflict"]
 
 
-def _yaml(nested_offset: bool = False) -> YAML:
+def round_trip_yaml(nested_offset: bool = False) -> YAML:
     """The round-trip parser; ``nested_offset``: lists indented under their key
     ("rules:\n  - rule: …", as in domain.yml and the rule files) rather than flush with it
     ("nlu:\n- intent: …", as in the NLU files)."""
@@ -79,15 +84,16 @@ def _yaml(nested_offset: bool = False) -> YAML:
     return yaml
 
 
-def _nested(text: str) -> bool:
+def lists_indented(text: str) -> bool:
     """Whether the file indents a top-level key's list ("key:\n  - item")."""
     match = re.search(r"^[A-Za-z_]+:\n(?:[ \t]*#.*\n|[ \t]*\n)*( *)- ", text, re.MULTILINE)
     return bool(match and match.group(1))
 
 
 def normalize_example(text: str) -> str:
-    """One line, single spaces; refused when empty or too long."""
-    cleaned = " ".join(str(text).split())
+    """One line, single spaces, personal data as placeholders; refused when empty or too
+    long."""
+    cleaned = " ".join(with_placeholders(str(text)).split())
     if not cleaned:
         raise TrainingDataError("empty_example", "El ejemplo está vacío.")
     if len(cleaned) > MAX_EXAMPLE_CHARS:
@@ -131,10 +137,10 @@ class TrainingData:
 
     def _load(self, path: Path) -> CommentedMap:
         text = path.read_text(encoding="utf-8")
-        data = _yaml(_nested(text)).load(text)
+        data = round_trip_yaml(lists_indented(text)).load(text)
         if not isinstance(data, CommentedMap):
             return CommentedMap()
-        self._styles[id(data)] = _nested(text)
+        self._styles[id(data)] = lists_indented(text)
         return data
 
     def examples_by_intent(self) -> dict[str, list[str]]:
@@ -289,7 +295,7 @@ class TrainingData:
         return plan
 
     def _new_nlu_file(self) -> CommentedMap:
-        data = _yaml().load(
+        data = round_trip_yaml().load(
             'version: "3.1"\n# Intents created from the admin workbench.\nnlu: []\n'
         )
         assert isinstance(data, CommentedMap)
@@ -297,7 +303,7 @@ class TrainingData:
 
     def _dump(self, data: CommentedMap) -> str:
         out = io.StringIO()
-        _yaml(self._styles.get(id(data), False)).dump(data, out)
+        round_trip_yaml(self._styles.get(id(data), False)).dump(data, out)
         return out.getvalue()
 
 
@@ -309,16 +315,5 @@ def _intent_block(intent: str, examples: Sequence[str]) -> CommentedMap:
 
 
 def _write_all(writes: dict[Path, str]) -> None:
-    """Write every file or none: temporary files first, then the renames."""
-    temporary = []
-    try:
-        for path, text in writes.items():
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            temporary.append((tmp, path))
-    except OSError:
-        for tmp, _ in temporary:
-            tmp.unlink(missing_ok=True)
-        raise
-    for tmp, path in temporary:
-        tmp.replace(path)
+    """Write every file or none."""
+    write_all({path: text.encode("utf-8") for path, text in writes.items()})

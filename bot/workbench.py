@@ -1,8 +1,12 @@
 """The admin workbench's API (``/api/admin/…``): the review inbox and its annotation, training
-jobs, the model registry, evaluation, deploy and rollback, and the knowledge-base editor.
+jobs, the model registry, evaluation, deploy and rollback; it includes the knowledge-base
+editor (:mod:`bot.workbench_articles`) and the project zip (:mod:`bot.workbench_project`).
 
 Shares the console's sessions, roles and audit log (the ``admin`` role). Annotations are
-written into the training files (:mod:`bot.training_data`); a training picks them up.
+written into the training files (:mod:`bot.training_data`, personal data as placeholders); a
+training picks them up. Whatever writes the project's files (annotations, article edits, zip
+uploads, restores) takes turns through the editor's lock, and a zip upload keeps the previous
+project as a version that can be restored (:mod:`bot.project_versions`).
 """
 
 from __future__ import annotations
@@ -13,10 +17,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, PlainTextResponse, Response
+from fastapi.responses import FileResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
-from bot import project_archive
+from bot import workbench_articles, workbench_project
 from bot.agents import Role
 from bot.console import ConsoleError, Current, Desk, require
 from bot.inbox import (
@@ -28,14 +32,13 @@ from bot.inbox import (
     SPAM,
     InboxStore,
     group_key,
-    mask,
 )
-from bot.knowledge import MAX_ANSWER_CHARS, MAX_BUTTON_TITLE_CHARS, MAX_TITLE_CHARS
-from bot.knowledge_editor import EditRefused, KnowledgeEditor, preview
 from bot.model_registry import DeployRefused, ModelRegistry, deploy, sync_live
+from bot.personal_data import mask
 from bot.rasa_client import EngineUnavailable
 from bot.training_data import TrainingData, TrainingDataError
 from bot.training_jobs import CROSS_VALIDATION, TrainingJobs
+from bot.workbench_articles import knowledge_editor
 
 #: Groups shown with the live model's current prediction (one parse each).
 PREDICTED_GROUPS = 50
@@ -140,7 +143,8 @@ async def annotate(
     body: Annotation, request: Request, session: Current, desk: Desk
 ) -> dict[str, Any]:
     """Assign the items (one example per distinct text) to an intent, or mark them out of
-    scope (they teach ``fuera_de_alcance``), spam or dismissed. Bulk: many items at once."""
+    scope (they teach ``fuera_de_alcance``), spam or dismissed. Bulk: many items at once.
+    RUCs, DNIs, phone numbers and e-mail addresses are written as fixed placeholders."""
     require(session, Role.ADMIN)
     store = _inbox(request)
     texts = await store.texts(body.items)
@@ -162,7 +166,8 @@ async def annotate(
         for text in texts.values():
             distinct.setdefault(group_key(text), text)
         try:
-            plan = _training_data(request).add_examples([(t, label) for t in distinct.values()])
+            async with knowledge_editor(request).writing:
+                plan = _training_data(request).add_examples([(t, label) for t in distinct.values()])
         except TrainingDataError as exc:
             raise _refused(exc) from exc
         plan_problems = [
@@ -196,15 +201,16 @@ async def new_intent(
     for text in [*texts.values(), *body.extra_examples]:
         distinct.setdefault(group_key(text), text)
     try:
-        _training_data(request).add_intent(
-            body.intent,
-            list(distinct.values()),
-            body.title,
-            body.answer,
-            body.source_name,
-            body.source_url,
-            dt.date.today(),
-        )
+        async with knowledge_editor(request).writing:
+            _training_data(request).add_intent(
+                body.intent,
+                list(distinct.values()),
+                body.title,
+                body.answer,
+                body.source_name,
+                body.source_url,
+                dt.date.today(),
+            )
     except TrainingDataError as exc:
         raise _refused(exc) from exc
     decided = await store.decide(list(texts), ANNOTATED, body.intent, session.agent.id)
@@ -396,168 +402,6 @@ async def rollback(request: Request, session: Current, desk: Desk) -> dict[str, 
     return live.public()
 
 
-# --- knowledge-base editor ------------------------------------------------------------------------
-
-
-class ButtonIn(BaseModel):
-    title: str = Field(min_length=1, max_length=MAX_BUTTON_TITLE_CHARS)
-    payload: str = Field(min_length=1, max_length=200)
-
-
-class SourceIn(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
-    url: str = Field(pattern=r"^https://", max_length=300)
-
-
-class ArticleEdit(BaseModel):
-    """The same limits as an article file (``bot/knowledge.py``)."""
-
-    title: str | None = Field(default=None, min_length=1, max_length=MAX_TITLE_CHARS)
-    answer: str | None = Field(default=None, min_length=1, max_length=MAX_ANSWER_CHARS)
-    buttons: list[ButtonIn] | None = Field(default=None, max_length=3)
-    source: SourceIn | None = None
-    reviewed: dt.date | None = None
-    variants: dict[Literal["webchat", "messenger", "whatsapp", "twilio"], str] | None = None
-
-
-class PreviewButton(BaseModel):
-    # Longer than an article allows: the preview says how each platform would cut it.
-    title: str = Field(min_length=1, max_length=80)
-    payload: str = Field(min_length=1, max_length=200)
-
-
-class PreviewBody(BaseModel):
-    # A channel's own version of an answer may be longer than the common one: up to 4,096.
-    answer: str = Field(min_length=1, max_length=4096)
-    buttons: list[PreviewButton] = Field(default_factory=list, max_length=3)
-
-
-def _editor(request: Request) -> KnowledgeEditor:
-    editor: KnowledgeEditor = request.app.state.knowledge_editor
-    return editor
-
-
-@router.get("/api/admin/articles")
-async def articles(request: Request, session: Current) -> list[dict[str, Any]]:
-    """Every article with its source and review date; ``overdue`` when past its review."""
-    require(session, Role.ADMIN)
-    editor = _editor(request)
-    return [
-        {
-            "id": a.id,
-            "title": a.title,
-            "reviewed": a.reviewed.isoformat(),
-            "overdue": editor.overdue(a.reviewed),
-            "source": a.source.url,
-            "tags": list(a.tags),
-        }
-        for a in request.app.state.knowledge.current.articles
-    ]
-
-
-@router.get("/api/admin/articles/{article_id}")
-async def article(article_id: str, request: Request, session: Current) -> dict[str, Any]:
-    require(session, Role.ADMIN)
-    found = request.app.state.knowledge.current.get(article_id)
-    if found is None:
-        raise ConsoleError(404, "not_found", "No existe ese artículo.")
-    versions = await _editor(request).versions(article_id)
-    return {
-        "id": found.id,
-        "title": found.title,
-        "answer": found.answer,
-        "buttons": [{"title": b.title, "payload": b.payload} for b in found.buttons],
-        "source": {"name": found.source.name, "url": found.source.url},
-        "reviewed": found.reviewed.isoformat(),
-        "overdue": _editor(request).overdue(found.reviewed),
-        "variants": dict(found.variants),
-        "templates": sorted(found.templates),
-        "versions": [
-            {"id": v.id, "author": v.author, "at": v.created_at.isoformat()} for v in versions
-        ],
-    }
-
-
-@router.put("/api/admin/articles/{article_id}")
-async def edit_article(
-    article_id: str, body: ArticleEdit, request: Request, session: Current, desk: Desk
-) -> dict[str, Any]:
-    """Change an article; live at once (no retraining); the previous version is kept."""
-    require(session, Role.ADMIN)
-    changes = body.model_dump(exclude_none=True)
-    if "buttons" in changes:
-        changes["buttons"] = [b for b in changes["buttons"]]
-    try:
-        await _editor(request).save(article_id, changes, session.agent.username)
-    except EditRefused as exc:
-        status = 404 if exc.code == "not_found" else 422
-        raise ConsoleError(status, exc.code, exc.message, problems=exc.problems) from exc
-    request.app.state.knowledge.refresh()  # live now in the gateway; the actions follow
-    await desk.store.audit(
-        session.agent.username,
-        "article_edited",
-        actor_id=session.agent.id,
-        article=article_id,
-        fields=sorted(changes),
-    )
-    return await article(article_id, request, session)
-
-
-@router.get(
-    "/api/admin/articles/{article_id}/versions/{version_id}", response_class=PlainTextResponse
-)
-async def article_version(
-    article_id: str, version_id: int, request: Request, session: Current
-) -> str:
-    """An earlier version of the article's file, as it was."""
-    require(session, Role.ADMIN)
-    for version in await _editor(request).versions(article_id):
-        if version.id == version_id:
-            return version.content
-    raise ConsoleError(404, "not_found", "No existe esa versión.")
-
-
-@router.post("/api/admin/articles/preview")
-async def preview_article(body: PreviewBody, session: Current) -> dict[str, Any]:
-    """What web chat, Messenger and WhatsApp would show, with each platform's limits."""
-    require(session, Role.ADMIN)
-    return preview(body.answer, [b.model_dump() for b in body.buttons])
-
-
-# --- the project as a zip ---------------------------------------------------------------------
-
-
-@router.get("/api/admin/project.zip")
-async def download_project(request: Request, session: Current) -> Response:
-    """The training data and the knowledge base as a zip (the layout of the repository)."""
-    require(session, Role.ADMIN)
-    settings = request.app.state.settings
-    data = await asyncio.to_thread(
-        project_archive.export, settings.project_dir, settings.knowledge_dir
-    )
-    return Response(
-        data,
-        media_type="application/zip",
-        headers={"Content-Disposition": 'attachment; filename="asistente-datos.zip"'},
-    )
-
-
-@router.put("/api/admin/project.zip")
-async def upload_project(request: Request, session: Current, desk: Desk) -> dict[str, Any]:
-    """Replace training files and articles with those of a zip (body: the zip itself,
-    ``Content-Type: application/zip``). Checked whole before anything is written; a training
-    validates the data again (``rasa data validate``) before it starts."""
-    require(session, Role.ADMIN)
-    data = await request.body()
-    settings = request.app.state.settings
-    try:
-        written = await asyncio.to_thread(
-            project_archive.apply, data, settings.project_dir, settings.knowledge_dir
-        )
-    except project_archive.ArchiveError as exc:
-        raise ConsoleError(422, exc.code, exc.message, problems=exc.problems) from exc
-    request.app.state.knowledge.refresh()
-    await desk.store.audit(
-        session.agent.username, "project_uploaded", actor_id=session.agent.id, files=len(written)
-    )
-    return {"written": written}
+# The knowledge-base editor and the project as a zip, each in its own module.
+router.include_router(workbench_articles.router)
+router.include_router(workbench_project.router)

@@ -6,7 +6,8 @@ role="${1:-gateway}"
 case "$role" in
   engine)
     : "${RASA_TOKEN:?RASA_TOKEN must be set}"
-    exec /app/.venv-rasa/bin/rasa run --enable-api --auth-token "$RASA_TOKEN" \
+    # The launcher hands RASA_TOKEN to Rasa inside the process: it is on no command line (ps).
+    exec /app/.venv-rasa/bin/python -m bot.engine.launcher run --enable-api \
       --port 5005 --model /app/models --endpoints "${RASA_ENDPOINTS:-endpoints.yml}" \
       --credentials credentials.yml
     ;;

@@ -13,6 +13,7 @@ from bot.processes import free_port
 from bot.settings import Settings
 from tests.fakes.graph_api import FakeGraphApi
 from tests.fakes.twilio_api import FakeTwilioApi
+from tests.integrator import API_KEY
 
 #: Every gateway setting, and the engine settings that pass through the environment.
 SETTING_NAMES = (
@@ -43,6 +44,7 @@ def settings(tmp_path: Path) -> Settings:
         rasa_token="unit-test-token-0123456789",
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}",
         rasa_timeout_seconds=2.0,
+        webchat_api_keys=[API_KEY],  # tests that name a conversation call as an integrator
     )
 
 

@@ -844,7 +844,16 @@
       if (state.ws !== ws) return;
       state.ws = null;
       window.clearInterval(state.pingTimer);
+      // 4401: the session ended (logged out, deactivated, expired) — the server closed it.
       if (ev.code === 4401) { sessionEnded(); return; }
+      // 4429: too many consoles open for this session or address — try again much later.
+      if (ev.code === 4429) {
+        state.backoff = 30000;
+        setConnection("closed", "Demasiadas consolas abiertas: cierra alguna. Reintentando…");
+        window.clearTimeout(state.wsTimer);
+        state.wsTimer = window.setTimeout(connect, state.backoff);
+        return;
+      }
       retry();
     });
   }
@@ -925,7 +934,8 @@
       desk.removeAttribute("role");
       desk.removeAttribute("aria-labelledby");
     }
-    showSection("desk");
+    // /admin sends administrators to /agent#admin: the workbench opens first.
+    showSection(location.hash === "#admin" ? "admin" : "desk");
   }
 
   function showSection(name) {
@@ -2380,7 +2390,7 @@
 
   var kb = {
     articles: [], loaded: false, listSeq: 0,
-    article: null, openSeq: 0, saving: false, discard: null,
+    article: null, openSeq: 0, saving: false, discard: null, conflict: null, conflictSeq: 0,
     previewSeq: 0, previewTimer: null,
     versionSeq: 0, versionId: null
   };
@@ -2597,6 +2607,7 @@
       if (seq !== kb.openSeq) return;
       kb.article = article;
       clearArticleMessages();
+      hideConflict();
       hideVersion(false);
       fillArticle(article);
       $("article-editor").hidden = false;
@@ -2746,17 +2757,21 @@
     }
     var id = a.id;
     var form = $("article-form");
+    var mine = formText();
+    body.version = a.version;  // the version this edit was made on: an older one is a 409
     kb.saving = true;
     setDisabled(form, true);
     api("PUT", "/api/admin/articles/" + encodeURIComponent(id), body).then(function (saved) {
       if (!kb.article || kb.article.id !== id) return;
       kb.article = saved;
+      hideConflict();
       fillArticle(saved);
       showError($("article-info"), SAVED_TEXT);
       refreshPreview();
       return loadArticles();
     }).catch(function (error) {
       if (error.status === 401) return;
+      if (error.code === "stale_version") return showConflict(id, mine, error);
       var problems = error.problems.map(function (p) { return articleProblem(p, false); });
       if (error.code === "invalid_request") problems = articleRequestProblems(error);
       showError($("article-error"), error.code === "invalid_request" ?
@@ -2768,6 +2783,68 @@
     });
   });
 
+  // Someone else saved (or an upload changed the article) since it was opened: nothing was
+  // written. Both texts are shown; the admin loads the current one or keeps theirs to merge.
+
+  function articleText(title, answer) {
+    return "Título: " + (title || "") + "\n\n" + String(answer || "").trim();
+  }
+
+  function formText() {
+    return articleText($("art-title").value.trim(), $("art-answer").value);
+  }
+
+  function showConflict(id, mine, error) {
+    var seq = ++kb.conflictSeq;
+    return api("GET", "/api/admin/articles/" + encodeURIComponent(id)).then(function (current) {
+      if (seq !== kb.conflictSeq || !kb.article || kb.article.id !== id) return;
+      kb.conflict = current;
+      $("article-conflict-current").textContent = articleText(current.title, current.answer);
+      $("article-conflict-mine").textContent = mine;
+      $("article-conflict-actions").hidden = false;
+      $("article-conflict").hidden = false;
+      showError($("article-error"), error.message);
+      $("article-conflict-title").focus();
+    }).catch(function (failed) {
+      if (seq === kb.conflictSeq && failed.status !== 401) showError($("article-error"), problemText(failed));
+    });
+  }
+
+  function hideConflict() {
+    kb.conflictSeq++;
+    kb.conflict = null;
+    $("article-conflict").hidden = true;
+    $("article-conflict-current").textContent = "";
+    $("article-conflict-mine").textContent = "";
+  }
+
+  $("article-conflict-reload").addEventListener("click", function () {
+    var current = kb.conflict;
+    if (!current) return;
+    kb.article = current;
+    kb.discard = null;
+    clearArticleMessages();
+    hideConflict();
+    fillArticle(current);
+    refreshPreview();
+    showError($("article-info"), "Se cargó el texto actual; tus cambios se descartaron.");
+    $("art-answer").focus();
+  });
+
+  $("article-conflict-keep").addEventListener("click", function () {
+    var current = kb.conflict;
+    if (!current) return;
+    // The form keeps the admin's text; the next save is made on the current version. The
+    // current text stays in sight to copy from.
+    kb.article = current;
+    renderVersions(current);
+    $("article-conflict-actions").hidden = true;
+    clearArticleMessages();
+    showError($("article-info"), "Combina en el formulario lo que quieras conservar del texto actual y " +
+      "pulsa «Guardar cambios»: se guardará sobre la versión actual.");
+    $("art-answer").focus();
+  });
+
   function closeArticle() {
     var id = kb.article && kb.article.id;
     kb.openSeq++;
@@ -2775,6 +2852,7 @@
     window.clearTimeout(kb.previewTimer);
     kb.article = null;
     hideVersion(false);
+    hideConflict();
     clearArticleMessages();
     $("article-editor").hidden = true;
     renderArticles();
@@ -3012,9 +3090,11 @@
       body: file
     }).then(function (res) { return jsonResult(res, path); }, function () { throw new ApiError(0, null); })
       .then(function (result) {
-        var written = (result && result.written) || [];
+        var written = (result && (result.changed || result.written)) || [];
+        var kept = result && result.version;
         $("project-info-text").textContent = plural(written.length, "archivo actualizado", "archivos actualizados") +
-          ". Los artículos ya están en uso; para los datos de entrenamiento, entrena un modelo.";
+          ". Los artículos ya están en uso; para los datos de entrenamiento, entrena un modelo." +
+          (kept ? " El proyecto anterior quedó guardado como la versión " + kept.id + " (se puede restaurar)." : "");
         written.forEach(function (name) { $("project-written").appendChild(el("li", null, name)); });
         input.value = "";
         var open = kb.article && kb.article.id;
@@ -3042,6 +3122,7 @@
     kb.previewSeq++;
     kb.versionSeq++;
     kb.versionId = null;
+    hideConflict();
     ["articles", "article-versions", "article-version-text"].forEach(function (id) { $(id).textContent = ""; });
     ["articles-filters", "article-form", "project-upload-form"].forEach(function (id) { $(id).reset(); });
     ["articles-error", "article-error", "article-info"].forEach(function (id) { showError($(id), ""); });

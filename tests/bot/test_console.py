@@ -4,19 +4,24 @@ CSRF, roles, login throttling and lockout, the handoff through the API, and bad 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from starlette.testclient import WebSocketTestSession
+from starlette.websockets import WebSocketDisconnect
 
 from bot.agents import Role
 from bot.app import create_app
 from bot.console import COOKIE, CSRF_HEADER
 from bot.settings import Settings
+from tests.integrator import HEADERS
 
 PASSWORD = "una-clave-larga-123"
+EVENTS = "/api/console/events"
 
 
 class Engine:
@@ -70,6 +75,7 @@ class Agent:
         self.cookie = f"{COOKIE}={response.cookies[COOKIE]}"
         app_client.cookies.clear()
         self.csrf = response.json()["csrf_token"]
+        self.id: int = response.json()["agent"]["id"]
 
     def headers(self, csrf: bool = True) -> dict[str, str]:
         headers = {"Cookie": self.cookie}
@@ -85,12 +91,40 @@ class Agent:
     def put(self, path: str, body: dict[str, Any]) -> httpx.Response:
         return self.http.put(path, json=body, headers=self.headers())
 
+    def patch(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        return self.http.patch(path, json=body, headers=self.headers())
+
+    def events(self) -> Any:
+        """The console's WebSocket with this session's cookie (a context manager)."""
+        return self.http.websocket_connect(EVENTS, headers=self.headers(False))
+
     def get(self, path: str) -> httpx.Response:
         return self.http.get(path, headers=self.headers(False))
 
 
+def closing_code(socket: WebSocketTestSession, within: float = 5.0) -> int:
+    """The code the server closes the socket with, within ``within`` seconds (the events
+    before it are skipped); fails when it stays open."""
+    codes: list[int] = []
+
+    def wait() -> None:
+        try:
+            while True:
+                socket.receive_json()
+        except WebSocketDisconnect as closed:
+            codes.append(closed.code)
+
+    waiting = threading.Thread(target=wait, daemon=True)
+    waiting.start()
+    waiting.join(within)
+    assert codes, f"the socket stayed open for {within} s"
+    return codes[0]
+
+
 def say(client: TestClient, text: str, sender: str = "ciudadano") -> list[dict[str, Any]]:
-    response = client.post("/webhooks/webchat", json={"sender": sender, "message": text})
+    response = client.post(
+        "/webhooks/webchat", json={"sender": sender, "message": text}, headers=HEADERS
+    )
     assert response.status_code == 200, response.text
     replies: list[dict[str, Any]] = response.json()
     return replies
@@ -128,7 +162,9 @@ def test_a_handoff_through_the_api(app_client: TestClient, engine: Engine) -> No
     assert (
         ana.post(f"/api/handoffs/{handoff}/messages", {"text": "Hola, soy Ana"}).status_code == 200
     )
-    history = app_client.get("/webchat/history", params={"sender": "ciudadano"}).json()
+    history = app_client.get(
+        "/webchat/history", params={"sender": "ciudadano"}, headers=HEADERS
+    ).json()
     assert [h["text"] for h in history[-3:]] == [
         "Ana te atiende desde ahora.", "tengo una deuda <script>x</script>", "Hola, soy Ana",
     ]  # fmt: skip
@@ -219,12 +255,70 @@ def test_wrong_passwords_lock_the_account(app_client: TestClient) -> None:
     assert unknown.status_code == 401 and unknown.json()["error"] == "invalid_credentials"
 
 
-def test_logins_are_rate_limited_per_address(app_client: TestClient) -> None:
-    codes = [
-        app_client.post("/api/auth/login", json={"username": f"u{i}", "password": "x"}).status_code
-        for i in range(12)
-    ]
-    assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]
+def login_as(
+    client: TestClient, username: str, password: str, forwarded: str | None = None
+) -> httpx.Response:
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    return client.post(
+        "/api/auth/login", json={"username": username, "password": password}, headers=headers
+    )
+
+
+def console_app(settings: Settings, engine: Engine, peer: str, **limits: Any) -> TestClient:
+    """The app with its limits changed, called from ``peer``."""
+    app = create_app(settings.model_copy(update=limits), transport=httpx.MockTransport(engine))
+    return TestClient(app, client=(peer, 50000))
+
+
+def test_logins_are_limited_per_address(settings: Settings, engine: Engine) -> None:
+    with console_app(settings, engine, "198.51.100.7", limit_logins_per_address="3/minute") as c:
+        codes = [login_as(c, f"u{i}", "x").status_code for i in range(4)]
+        assert codes == [401, 401, 401, 429]
+        refused = login_as(c, "otro", "x")
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+        assert refused.json()["error"] == "rate_limited"
+        assert "Demasiados intentos de inicio de sesión" in refused.json()["message"]
+
+
+def test_logins_are_limited_per_account_before_the_password_is_checked(
+    settings: Settings, engine: Engine
+) -> None:
+    with console_app(settings, engine, "198.51.100.7", limit_logins_per_account="3/minute") as c:
+        ana = c.portal.call(  # type: ignore[union-attr]
+            c.app.state.desk.agents.create,
+            "ana",
+            PASSWORD,
+            Role.AGENT,  # type: ignore[attr-defined]
+        )
+        assert [login_as(c, "ana", "no-es-la-clave").status_code for _ in range(3)] == [401] * 3
+        # Over the account's limit even the right password is not checked, and the refused
+        # attempts do not count as wrong passwords (the account is not locked by them).
+        assert login_as(c, "ANA ", PASSWORD).status_code == 429
+        for _ in range(3):
+            assert login_as(c, "ana", "no-es-la-clave").status_code == 429
+        failed = c.portal.call(c.app.state.desk.agents.failed_logins, ana.id)  # type: ignore[union-attr,attr-defined]
+        assert failed == (3, None)
+        # Other accounts are not held back.
+        assert login_as(c, "beto", "x").status_code == 401
+
+
+def test_the_forwarded_address_counts_only_through_a_trusted_proxy(
+    settings: Settings, engine: Engine
+) -> None:
+    limits: dict[str, Any] = {
+        "limit_logins_per_address": "2/minute",
+        "trusted_proxies": ["10.0.0.0/8"],
+    }
+    with console_app(settings, engine, "10.0.0.2", **limits) as proxy:
+        first = [login_as(proxy, "x", "y", "203.0.113.5").status_code for _ in range(3)]
+        assert first == [401, 401, 429]
+        # Another citizen behind the same proxy has their own count.
+        assert login_as(proxy, "x", "y", "203.0.113.6").status_code == 401
+        # A client cannot pick its address by writing the header itself: the proxy appends.
+        assert login_as(proxy, "x", "y", "203.0.113.6, 203.0.113.5").status_code == 429
+    with console_app(settings, engine, "198.51.100.7", **limits) as direct:
+        forged = [login_as(direct, "x", "y", f"203.0.113.{i}").status_code for i in range(3)]
+        assert forged == [401, 401, 429]  # not a proxy: its header is ignored
 
 
 def test_bad_input(app_client: TestClient) -> None:
@@ -257,3 +351,154 @@ def test_live_updates_reach_an_open_console(app_client: TestClient) -> None:
         app_client.websocket_connect("/api/console/events") as socket,
     ):
         socket.receive_json()
+
+
+def test_deactivating_an_agent_closes_their_console_at_once(app_client: TestClient) -> None:
+    ana, admin = Agent(app_client, "ana"), Agent(app_client, "admin")
+    desk = app_client.app.state.desk  # type: ignore[attr-defined]
+    with ana.events() as socket:
+        say(app_client, "quiero hablar con un asesor")
+        assert socket.receive_json()["handoff"]["state"] == "pending"
+        assert ana.id in desk.online()
+        assert admin.patch(f"/api/admin/users/{ana.id}", {"active": False}).status_code == 200
+        assert closing_code(socket) == 4401  # without waiting for the periodic check (30 s)
+    assert ana.id not in desk.online() and ana.id not in desk.hub.connected()
+    assert ana.get("/api/handoffs").status_code == 401
+    with ana.events() as socket:
+        assert closing_code(socket) == 4401  # and cannot open another one
+
+
+def test_logging_out_closes_that_sessions_console_at_once(app_client: TestClient) -> None:
+    here, elsewhere = Agent(app_client, "ana"), Agent(app_client, "ana")
+    desk = app_client.app.state.desk  # type: ignore[attr-defined]
+    with here.events() as closing, elsewhere.events() as staying:
+        assert here.post("/api/auth/logout").status_code == 200
+        assert closing_code(closing) == 4401
+        # Her other session goes on receiving the desk's events.
+        say(app_client, "quiero hablar con un asesor")
+        assert staying.receive_json()["handoff"]["state"] == "pending"
+        assert here.id in desk.hub.connected()
+        assert elsewhere.post("/api/auth/logout").status_code == 200
+        assert closing_code(staying) == 4401
+    assert here.id not in desk.online()
+
+
+def test_an_open_console_checks_its_session_again(app_client: TestClient) -> None:
+    """Deactivated where the console cannot hear it (``python -m bot``, another gateway): the
+    periodic check (30 s; here 50 ms) closes the socket."""
+    ana = Agent(app_client, "ana")
+    desk = app_client.app.state.desk  # type: ignore[attr-defined]
+    desk.hub.session_check_seconds = 0.05
+    with ana.events() as socket:
+        app_client.portal.call(  # type: ignore[union-attr]
+            lambda: desk.agents.update(ana.id, active=False)
+        )
+        assert closing_code(socket) == 4401
+    assert ana.id not in desk.online()
+
+
+def test_open_consoles_are_capped_per_session_and_per_address(
+    settings: Settings, engine: Engine
+) -> None:
+    caps: dict[str, Any] = {"max_streams_per_session": 1, "max_streams_per_address": 2}
+    with console_app(settings, engine, "198.51.100.7", **caps) as client:
+        for name in ("ana", "beto", "jefa"):
+            client.portal.call(  # type: ignore[union-attr]
+                client.app.state.desk.agents.create,
+                name,
+                PASSWORD,
+                Role.AGENT,  # type: ignore[attr-defined]
+            )
+        ana, beto, jefa = (Agent(client, n) for n in ("ana", "beto", "jefa"))
+        with ana.events():
+            with ana.events() as second:
+                assert closing_code(second) == 4429
+            with beto.events(), jefa.events() as third:  # the address holds two already
+                assert closing_code(third) == 4429
+            with jefa.events() as socket:  # beto's closed: room again
+                say(client, "quiero hablar con un asesor")
+                assert socket.receive_json()["type"] == "handoff"
+
+
+def test_who_sees_what(app_client: TestClient) -> None:
+    """Agents see the chats they hold and those they held at close, each only from its own
+    stretch of the conversation; supervisors and admins see everything."""
+    ana, beto, jefa, admin = (Agent(app_client, n) for n in ("ana", "beto", "jefa", "admin"))
+
+    # First chat: Ana's, closed. The citizen then asks again and Beto takes it.
+    say(app_client, "quiero hablar con un asesor", "rosa")
+    first = ana.get("/api/handoffs").json()[0]["id"]
+    assert ana.post(f"/api/handoffs/{first}/claim").status_code == 200
+    say(app_client, "mi secreto para Ana", "rosa")
+    assert ana.post(f"/api/handoffs/{first}/close", {"resolution": "resuelto"}).status_code == 200
+    say(app_client, "otra duda", "rosa")
+    say(app_client, "otra vez un asesor por favor", "rosa")
+    [second] = [h["id"] for h in beto.get("/api/handoffs").json()]
+    assert beto.post(f"/api/handoffs/{second}/claim").status_code == 200
+    say(app_client, "mi secreto para Beto", "rosa")
+    # Another citizen: Ana takes the chat and hands it to her team; Beto takes it.
+    say(app_client, "quiero hablar con un asesor", "luis")
+    [third] = [h["id"] for h in ana.get("/api/handoffs").json()]
+    assert ana.post(f"/api/handoffs/{third}/claim").status_code == 200
+    moved = ana.post(f"/api/handoffs/{third}/transfer", {"team": "orientacion"})
+    assert moved.status_code == 200
+    assert beto.post(f"/api/handoffs/{third}/claim").status_code == 200
+
+    def listed(agent: Agent, state: str = "") -> set[int]:
+        return {h["id"] for h in agent.get(f"/api/handoffs{state}").json()}
+
+    def said(agent: Agent, handoff: int) -> list[str]:
+        return [t["text"] for t in agent.get(f"/api/handoffs/{handoff}").json()["transcript"]]
+
+    # The list.
+    assert listed(ana) == set() and listed(ana, "?state=closed") == {first}
+    assert listed(beto) == {second, third} and listed(beto, "?state=closed") == set()
+    for boss in (jefa, admin):
+        assert listed(boss) == {second, third} and listed(boss, "?state=closed") == {first}
+
+    # The transcript: the holder's stretch only.
+    assert ana.get(f"/api/handoffs/{first}").status_code == 200
+    assert "mi secreto para Ana" in said(ana, first)
+    assert not {"otra duda", "mi secreto para Beto"} & set(said(ana, first))
+    assert "mi secreto para Beto" in said(beto, second) and "otra duda" in said(beto, second)
+    assert "mi secreto para Ana" not in said(beto, second)
+    for handoff in (second, third):  # Ana held the third once; it is Beto's now
+        assert ana.get(f"/api/handoffs/{handoff}").status_code == 404
+    assert beto.get(f"/api/handoffs/{first}").status_code == 404
+    for boss in (jefa, admin):
+        assert "mi secreto para Ana" in said(boss, first)
+        assert "mi secreto para Beto" in said(boss, second)
+
+    # Replies and notes.
+    assert ana.post(f"/api/handoffs/{first}/messages", {"text": "hola"}).status_code == 409
+    for handoff in (second, third):
+        assert ana.post(f"/api/handoffs/{handoff}/messages", {"text": "x"}).status_code == 404
+        assert ana.post(f"/api/handoffs/{handoff}/notes", {"text": "x"}).status_code == 404
+    assert beto.post(f"/api/handoffs/{first}/notes", {"text": "x"}).status_code == 404
+    assert beto.post(f"/api/handoffs/{second}/notes", {"text": "pide cita"}).status_code == 200
+    assert beto.post(f"/api/handoffs/{second}/messages", {"text": "hola"}).status_code == 200
+    for boss in (jefa, admin):
+        assert boss.post(f"/api/handoffs/{second}/notes", {"text": "visto"}).status_code == 200
+    for reader in (beto, jefa, admin):
+        notes = reader.get(f"/api/handoffs/{second}").json()["notes"]
+        assert [n["text"] for n in notes] == ["pide cita", "visto", "visto"]
+
+    # Callback requests: supervisors and admins only.
+    for agent in (ana, beto):
+        assert agent.get("/api/callbacks").status_code == 403
+    for boss in (jefa, admin):
+        assert boss.get("/api/callbacks").status_code == 200
+
+
+def test_asking_for_a_person_too_often_is_answered_in_the_chat(
+    app_client: TestClient, engine: Engine
+) -> None:
+    ana = Agent(app_client, "ana")
+    for _ in range(3):  # limit_handoffs_per_conversation: 3/hour
+        assert "puesto 1" in say(app_client, "quiero hablar con un asesor")[0]["text"]
+        say(app_client, "/seguir_con_asistente")
+    [refused] = say(app_client, "quiero hablar con un asesor")
+    assert "Ya pediste hablar con un asesor varias veces" in refused["text"]
+    assert "una hora" in refused["text"] or "minutos" in refused["text"]
+    assert ana.get("/api/handoffs").json() == []  # nothing queued
+    assert say(app_client, "que es el ruc")[0]["text"] == "bot: que es el ruc"

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
 
 from bot.agents import AgentDirectory, AgentInfo, Role
+from bot.console_hub import SESSION_ENDED
 from bot.conversation_store import open_store
-from bot.db import create_engine
+from bot.db import Message, create_engine
 from bot.escalation import HandoffRulesStore
 from bot.handoff import (
     CANCEL_PAYLOAD,
@@ -21,11 +23,13 @@ from bot.handoff import (
     HandoffDesk,
     HandoffError,
     HandoffRequest,
-    contact_of,
     take_handoff_request,
 )
+from bot.handoff_access import may_see
+from bot.handoff_requests import CitizenLimits, contact_of, wait_in_words
 from bot.handoff_store import Handoff, HandoffStore, State
 from bot.knowledge import KnowledgeStore
+from bot.rate_limits import RateLimits
 from connectors.base import BotMessage, InboundMessage
 from tests.bot.databases import BACKENDS, database_url
 
@@ -61,7 +65,7 @@ class World:
         self.hub = ConsoleHub()
         self.now = dt.datetime(2026, 11, 30, 15, 0, tzinfo=dt.UTC)  # a Monday, 10:00 in Lima
 
-    def desk(self) -> HandoffDesk:
+    def desk(self, limits: CitizenLimits | None = None) -> HandoffDesk:
         desk = HandoffDesk(
             HandoffStore(self.engine),
             AgentDirectory(self.engine),
@@ -69,6 +73,7 @@ class World:
             HandoffRulesStore(ROOT / "data" / "handoff"),
             self.hub,
             clock=lambda: self.now,
+            limits=limits,
         )
         desk.connect(self.sent)
         return desk
@@ -336,6 +341,165 @@ async def test_messages_reach_the_consoles_that_may_see_them(world: World) -> No
     assert [e["text"] for e in drain("ana") if e["type"] == "message"] == ["<b>hola</b>"]
     assert [e for e in drain("beto") if e["type"] == "message"] == []
     assert len([e for e in drain("jefa") if e["type"] == "message"]) == 1
+
+
+async def test_asking_for_a_person_too_often_queues_nothing(world: World) -> None:
+    desk = world.desk(CitizenLimits(RateLimits(), handoffs="2/hour"))
+    await desk.start()
+    ana = await agent(desk, "ana")
+    desk.seen(ana.id)
+    conversation, other = await world.conversation("a"), await world.conversation("b")
+    cancel = InboundMessage("webchat", "a", CANCEL_PAYLOAD, {})
+    for _ in range(2):
+        assert "puesto 1" in said(await desk.escalate(conversation, "webchat", ASKED))
+        await desk.take_inbound(conversation, cancel)
+    refused = said(await desk.escalate(conversation, "webchat", ASKED))
+    assert refused.startswith("Ya pediste hablar con un asesor varias veces")
+    assert "en una hora" in refused or "minutos" in refused
+    assert not desk.owns(conversation)
+    assert await desk.store.listing([State.PENDING, State.CALLBACK]) == []
+    assert len(await desk.store.listing([State.CLOSED])) == 2
+    # Another conversation has its own count.
+    assert "puesto 1" in said(await desk.escalate(other, "webchat", ASKED))
+
+
+async def test_callback_requests_are_limited_per_conversation(world: World) -> None:
+    desk = world.desk(CitizenLimits(RateLimits(), handoffs="10/hour", callbacks="1/day"))
+    await desk.start()
+    await agent(desk, "ana")  # nobody online: callback requests
+    conversation = await world.conversation("a")
+    assert "nombre" in said(await desk.escalate(conversation, "webchat", ASKED))
+    await desk.take_inbound(conversation, InboundMessage("webchat", "a", CANCEL_PAYLOAD, {}))
+    refused = said(await desk.escalate(conversation, "webchat", ASKED))
+    assert refused.startswith("Ya dejaste varios pedidos de contacto") and "horas" in refused
+    assert not desk.owns(conversation)
+    assert await desk.store.listing([State.CALLBACK]) == []
+    assert await desk.store.callbacks("all") == []
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [(1, "un minuto"), (60, "un minuto"), (61, "2 minutos"), (3599, "60 minutos"),
+     (3600, "una hora"), (3601, "2 horas"), (86_400, "24 horas")],
+)  # fmt: skip
+def test_wait_in_words(seconds: int, words: str) -> None:
+    assert wait_in_words(seconds) == words
+
+
+async def test_a_transcript_is_its_own_stretch_of_the_conversation(world: World) -> None:
+    """From the start of the session the handoff was opened in (not before the previous
+    handoff closed) until it closed: the citizen's other sessions and chats are not in it."""
+    desk = world.desk()
+    await desk.start()
+    ana = await agent(desk, "ana")
+    beto = await agent(desk, "beto")
+    desk.seen(ana.id)
+    conversation = await world.conversation("a")
+    minute = dt.timedelta(minutes=1)
+    opened = world.now
+
+    async def message(text: str, at: dt.datetime) -> None:
+        async with world.engine.begin() as db:
+            await db.execute(
+                insert(Message).values(
+                    conversation_id=conversation, direction="in", text=text, payload=None,
+                    status="answered", created_at=at,
+                )
+            )  # fmt: skip
+
+    await message("ayer: mi DNI es 12345678", opened - dt.timedelta(hours=20))
+    await message("hola", opened - 5 * minute)
+    await message("quiero un asesor", opened - minute)
+    await desk.escalate(conversation, "webchat", ASKED)
+    [first] = await desk.store.listing([State.PENDING])
+    await desk.claim(first.id, ana)
+    await message("para Ana", opened + minute)
+    world.now = opened + 10 * minute
+    await desk.close_handoff(first.id, ana, "resuelto")
+    await message("gracias, otra duda", opened + 12 * minute)
+    world.now = opened + 13 * minute
+    desk.seen(beto.id)
+    await desk.escalate(conversation, "webchat", ASKED)
+    [second] = await desk.store.listing([State.PENDING])
+    await desk.claim(second.id, beto)
+    await message("para Beto", opened + 14 * minute)
+
+    async def texts(handoff_id: int) -> list[str | None]:
+        handoff = await desk.store.get(handoff_id)
+        assert handoff is not None
+        return [e.text for e in await desk.store.transcript(handoff, dt.timedelta(hours=1))]
+
+    assert await texts(first.id) == ["hola", "quiero un asesor", "para Ana"]
+    assert await texts(second.id) == ["gracias, otra duda", "para Beto"]
+    # With sessions that end after 3 idle minutes, "hola" was the session before.
+    handoff = await desk.store.get(first.id)
+    assert handoff is not None
+    short = await desk.store.transcript(handoff, dt.timedelta(minutes=3))
+    assert [e.text for e in short] == ["quiero un asesor", "para Ana"]
+
+
+async def test_ending_sessions_stops_their_consoles(world: World) -> None:
+    desk = world.desk()
+    await desk.start()
+    ana = await agent(desk, "ana")
+    beto = await agent(desk, "beto")
+    here, elsewhere = world.hub.subscribe(ana, "s1"), world.hub.subscribe(ana, "s2")
+    betos = world.hub.subscribe(beto, "s3")
+    desk.seen(ana.id)
+
+    desk.sessions_ended(ana.id, "s1")  # logged out in one browser
+    assert here.get_nowait() is SESSION_ENDED
+    assert not world.hub.subscribed(here) and world.hub.subscribed(elsewhere)
+    assert ana.id in desk.online()  # still at the desk elsewhere
+
+    desk.sessions_ended(ana.id)  # deactivated
+    assert elsewhere.get_nowait() is SESSION_ENDED
+    assert ana.id not in desk.online()
+    conversation = await world.conversation("a")
+    desk.seen(beto.id)
+    await desk.escalate(conversation, "webchat", ASKED)
+    assert elsewhere.empty() and (await betos.get())["type"] == "handoff"
+
+
+async def test_a_changed_role_applies_to_open_consoles(world: World) -> None:
+    desk = world.desk()
+    await desk.start()
+    ana = await agent(desk, "ana")
+    boss = await agent(desk, "jefa")
+    queue = world.hub.subscribe(boss, "s1")
+    desk.seen(ana.id)
+    conversation = await world.conversation("a")
+    await desk.escalate(conversation, "webchat", ASKED)
+    [handoff] = await desk.store.listing([State.PENDING])
+    await desk.claim(handoff.id, ana)
+    while not queue.empty():
+        queue.get_nowait()
+    await desk.take_inbound(conversation, InboundMessage("webchat", "a", "hola", {}))
+    assert queue.empty()  # an agent: not her chat
+    world.hub.refresh(await desk.agents.update(boss.id, role=Role.SUPERVISOR))
+    await desk.take_inbound(conversation, InboundMessage("webchat", "a", "hola", {}))
+    assert (await queue.get())["text"] == "hola"
+
+
+def test_who_may_see_a_handoff() -> None:
+    at = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
+
+    def handoff(state: State, holder: int | None, team: str = "orientacion") -> Handoff:
+        return Handoff(1, 1, "webchat", "a", state, "pedido", team, None, None, holder, None,
+                       at, None, None, None, None)  # fmt: skip
+
+    ana = AgentInfo(1, "ana", "Ana", Role.AGENT, "orientacion", True)
+    beto = AgentInfo(2, "beto", "Beto", Role.AGENT, "atencion", True)
+    boss = AgentInfo(3, "jefa", "Jefa", Role.SUPERVISOR, None, True)
+    admin = AgentInfo(4, "admin", "Admin", Role.ADMIN, None, True)
+    for state in State:
+        assert may_see(boss, handoff(state, 1)) and may_see(admin, handoff(state, 1))
+    assert may_see(ana, handoff(State.PENDING, None)) and not may_see(
+        beto, handoff(State.PENDING, None)
+    )
+    assert may_see(ana, handoff(State.AGENT, 1)) and not may_see(ana, handoff(State.AGENT, 2))
+    assert may_see(ana, handoff(State.CLOSED, 1)) and not may_see(ana, handoff(State.CLOSED, 2))
+    assert not may_see(ana, handoff(State.CALLBACK, None))
 
 
 def test_the_engines_request_is_taken_out_of_the_replies() -> None:

@@ -10,6 +10,7 @@ from bot.app import create_app
 from bot.processes import free_port
 from bot.push import QUEUE_SIZE, PushHub
 from bot.settings import Settings
+from tests.integrator import HEADERS
 
 
 def test_publish_reaches_only_subscribers_of_the_key() -> None:
@@ -41,7 +42,9 @@ async def test_later_messages_reach_the_open_page_over_sse(settings: Settings) -
             await asyncio.sleep(0.05)
         async with (
             httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http,
-            http.stream("GET", "/webchat/stream", params={"sender": "ana"}) as stream,
+            http.stream(
+                "GET", "/webchat/stream", params={"sender": "ana"}, headers=HEADERS
+            ) as stream,
         ):
             assert stream.headers["content-type"].startswith("text/event-stream")
             lines = stream.aiter_lines()
@@ -55,7 +58,9 @@ async def test_later_messages_reach_the_open_page_over_sse(settings: Settings) -
                 "recipient_id": "ana",
                 "text": "Hola, soy Rosa, asesora de SUNAT.",
             }
-            history = (await http.get("/webchat/history", params={"sender": "ana"})).json()
+            history = (
+                await http.get("/webchat/history", params={"sender": "ana"}, headers=HEADERS)
+            ).json()
             assert [(h["direction"], h["text"]) for h in history] == [("out", pushed["text"])]
     finally:
         server.should_exit = True
@@ -72,7 +77,7 @@ def test_history_survives_malformed_stored_messages(settings: Settings) -> None:
             {"text": "dos", "buttons": [{"title": "sin payload"}, "x"], "custom": "no"},
         ]
         client.portal.call(service.push, "webchat", "ana", malformed)  # type: ignore[union-attr]
-        response = client.get("/webchat/history", params={"sender": "ana"})
+        response = client.get("/webchat/history", params={"sender": "ana"}, headers=HEADERS)
     assert response.status_code == 200
     items = response.json()
     assert [(i["text"], i.get("buttons")) for i in items] == [

@@ -44,6 +44,43 @@ def test_production_refuses_placeholder_channel_secrets(
 ) -> None:
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("RASA_TOKEN", "a-long-enough-secret-token")
+    monkeypatch.setenv("SECURE_COOKIES", "true")
     monkeypatch.setenv(name, "changeme")
     with pytest.raises(ValidationError, match=f"{name} must be a real secret"):
         Settings()
+
+
+def test_production_requires_secure_cookies(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("RASA_TOKEN", "a-long-enough-secret-token")
+    with pytest.raises(ValidationError, match="SECURE_COOKIES must be true in production"):
+        Settings()
+    monkeypatch.setenv("SECURE_COOKIES", "false")
+    with pytest.raises(ValidationError, match="SECURE_COOKIES must be true in production"):
+        Settings()
+    monkeypatch.setenv("SECURE_COOKIES", "true")
+    assert Settings().secure_cookies
+    # Development over plain HTTP keeps working.
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    monkeypatch.setenv("SECURE_COOKIES", "false")
+    assert not Settings().secure_cookies
+
+
+@pytest.mark.parametrize(
+    ("environment", "api_docs", "enabled"),
+    [
+        ("development", None, True),
+        ("production", None, False),
+        ("production", "true", True),
+        ("development", "false", False),
+    ],
+)
+def test_api_docs_follow_the_environment_unless_set(
+    monkeypatch: pytest.MonkeyPatch, environment: str, api_docs: str | None, enabled: bool
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", environment)
+    monkeypatch.setenv("RASA_TOKEN", "a-long-enough-secret-token")
+    monkeypatch.setenv("SECURE_COOKIES", "true")
+    if api_docs is not None:
+        monkeypatch.setenv("API_DOCS", api_docs)
+    assert Settings().docs_enabled is enabled

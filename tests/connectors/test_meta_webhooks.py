@@ -1,15 +1,18 @@
 """The Messenger and WhatsApp webhooks' contract: Meta's subscription check, signatures, bad
 input.
 
-The engine is down in these tests (the citizen gets the gateway's notice); answers from the
-real engine are covered in tests/e2e/test_messenger.py."""
+The engine is down in these tests until a stand-in starts answering at its address: a message
+waits meanwhile and is answered once when it is back. Answers from the real engine are covered
+in tests/e2e/test_messenger.py."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +21,7 @@ from bot.app import create_app
 from bot.settings import Settings
 from connectors.meta import sign
 from tests.fakes.graph_api import FakeGraphApi
+from tests.fakes.rasa_engine import FakeRasa
 
 SECRET = "unit-app-secret"
 VERIFY = "unit-verify-token"
@@ -62,6 +66,25 @@ def stored(settings: Settings) -> int:
         db.close()
 
 
+@contextlib.contextmanager
+def engine_back(settings: Settings) -> Iterator[FakeRasa]:
+    """The engine starts answering at ``RASA_URL`` (down until then in these tests)."""
+    engine = FakeRasa(int(settings.rasa_url.rsplit(":", 1)[1])).start()
+    try:
+        yield engine
+    finally:
+        engine.stop()
+
+
+def wait_for(sent: Callable[[], list[dict[str, Any]]], seconds: float = 15) -> list[dict[str, Any]]:
+    """What was sent, once something was (the outbox retries every few seconds)."""
+    deadline = time.monotonic() + seconds
+    while not sent() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # a duplicate would follow at once: let it show
+    return sent()
+
+
 HELLO = json.dumps({
     "object": "page",
     "entry": [{"id": "P", "time": 1, "messaging": [
@@ -101,13 +124,16 @@ def test_a_signed_message_is_stored_then_answered_through_the_send_api(
     assert response.status_code == 200  # type: ignore[attr-defined]
     assert response.json() == {"status": "ok", "accepted": 1, "repeated": 0}  # type: ignore[attr-defined]
     assert post(messenger, HELLO).json()["repeated"] == 1  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 10
-    while not graph.messages() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    [sent] = graph.messages()
-    assert sent["recipient"] == {"id": "42"} and "Estamos teniendo problemas" in json.dumps(
+    assert stored(settings) == 1
+    # The engine is down: the message waits (retried), nothing is sent meanwhile.
+    time.sleep(2.5)
+    assert graph.messages() == []
+    with engine_back(settings) as engine:
+        [sent] = wait_for(graph.messages)
+    assert sent["recipient"] == {"id": "42"} and engine.reply in json.dumps(
         sent, ensure_ascii=False
-    )  # the engine is down in this test: the gateway's notice
+    )
+    assert [m["message"] for m in engine.received if m["message"] == "hola"] == ["hola"]
 
 
 @pytest.mark.parametrize(("path", "hello"), CHANNELS)
@@ -145,11 +171,9 @@ def test_a_channel_without_credentials_is_off(
 
 
 def test_a_signed_whatsapp_message_is_answered_through_the_cloud_api(
-    messenger: TestClient, graph: FakeGraphApi
+    messenger: TestClient, settings: Settings, graph: FakeGraphApi
 ) -> None:
-    assert post(messenger, WA_HELLO, path="whatsapp").json()["accepted"] == 1  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 10
-    while not graph.whatsapp_messages() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    [sent] = graph.whatsapp_messages()
-    assert sent["to"] == "51999" and "Estamos teniendo problemas" in sent["text"]["body"]
+    with engine_back(settings) as engine:
+        assert post(messenger, WA_HELLO, path="whatsapp").json()["accepted"] == 1  # type: ignore[attr-defined]
+        [sent] = wait_for(graph.whatsapp_messages)
+    assert sent["to"] == "51999" and sent["text"]["body"] == engine.reply

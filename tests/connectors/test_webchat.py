@@ -1,6 +1,7 @@
 """The web chat endpoint's contract for bad input and a down engine (no engine needed).
 
-Answers from a running engine are covered end to end in tests/e2e/.
+Sessions, API keys and limits are in tests/connectors/test_webchat_sessions.py; answers from a
+running engine are covered end to end in tests/e2e/.
 """
 
 from __future__ import annotations
@@ -10,20 +11,28 @@ import yaml
 from fastapi.testclient import TestClient
 
 from bot.settings import ROOT
-from connectors.webchat import MAX_SENDER_CHARS
+from connectors.webchat_access import MAX_SENDER_CHARS
+from tests.integrator import HEADERS
 
 
-def post(client: TestClient, body: object) -> tuple[int, object]:
-    response = client.post("/webhooks/webchat", json=body)
+def post(client: TestClient, body: object, integrator: bool = True) -> tuple[int, object]:
+    response = client.post("/webhooks/webchat", json=body, headers=HEADERS if integrator else {})
     assert response.headers["content-type"].startswith("application/json")
     return response.status_code, response.json()
+
+
+def history(client: TestClient, sender: str) -> list[dict[str, object]]:
+    response = client.get("/webchat/history", params={"sender": sender}, headers=HEADERS)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, object]] = response.json()
+    return items
 
 
 def test_invalid_json_is_a_400_with_a_spanish_message(client: TestClient) -> None:
     response = client.post(
         "/webhooks/webchat",
         content=b'{"sender": "a", "message": ',
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", **HEADERS},
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_json"
@@ -34,17 +43,12 @@ def test_invalid_json_is_a_400_with_a_spanish_message(client: TestClient) -> Non
     ("body", "field"),
     [
         ({"sender": "a"}, "message"),
-        ({"message": "hola"}, "sender"),
         ({"sender": "a", "message": ""}, "message"),
         ({"sender": "a", "message": "   \n "}, "message"),
         ({"sender": "a", "message": 42}, "message"),
         ({"sender": "a", "message": ["hola"]}, "message"),
         ({"sender": "a", "message": None}, "message"),
         ({"sender": 7, "message": "hola"}, "sender"),
-        ({"sender": "", "message": "hola"}, "sender"),
-        ({"sender": "a\x00b", "message": "hola"}, "sender"),
-        ({"sender": "a\nb", "message": "hola"}, "sender"),
-        ({"sender": "x" * (MAX_SENDER_CHARS + 1), "message": "hola"}, "sender"),
         ({"sender": "a", "message": "hola", "metadata": "no"}, "metadata"),
     ],
 )
@@ -57,6 +61,25 @@ def test_invalid_fields_are_a_422_naming_the_field(
     assert payload["error"] == "invalid_request"
     assert payload["message"] == "Tu mensaje no tiene el formato esperado."
     assert [d["field"] for d in payload["details"]] == [field]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"message": "hola"}, "sender_required"),
+        ({"sender": "", "message": "hola"}, "invalid_sender"),
+        ({"sender": "a\x00b", "message": "hola"}, "invalid_sender"),
+        ({"sender": "a\nb", "message": "hola"}, "invalid_sender"),
+        ({"sender": "x" * (MAX_SENDER_CHARS + 1), "message": "hola"}, "invalid_sender"),
+    ],
+)
+def test_an_integrator_must_name_a_valid_conversation(
+    client: TestClient, body: dict[str, object], code: str
+) -> None:
+    status, payload = post(client, body)
+    assert status == 422
+    assert isinstance(payload, dict) and payload["error"] == code
+    assert payload["message"].startswith(("El identificador", "Con una clave"))
 
 
 def test_body_that_is_not_an_object_is_a_422(client: TestClient) -> None:
@@ -72,7 +95,7 @@ def test_message_over_the_limit_is_a_413_and_is_not_recorded(client: TestClient)
     assert isinstance(payload, dict)
     assert payload["error"] == "message_too_long"
     assert str(limit) in payload["message"]
-    assert client.get("/webchat/history", params={"sender": "largo"}).json() == []
+    assert history(client, "largo") == []
 
 
 def test_longest_sender_is_accepted(client: TestClient) -> None:
@@ -85,8 +108,7 @@ def test_engine_down_answers_in_spanish_and_keeps_the_message(client: TestClient
     status, payload = post(client, {"sender": "ana", "message": "como saco mi ruc"})
     assert status == 200
     assert payload == [{"recipient_id": "ana", "text": notice["answer"].strip()}]
-    history = client.get("/webchat/history", params={"sender": "ana"}).json()
-    assert [(h["direction"], h["text"]) for h in history] == [
+    assert [(h["direction"], h["text"]) for h in history(client, "ana")] == [
         ("in", "como saco mi ruc"),
         ("out", notice["answer"].strip()),
     ]
@@ -102,7 +124,7 @@ def test_health_names_what_is_down(client: TestClient) -> None:
 
 
 def test_history_rejects_a_bad_sender(client: TestClient) -> None:
-    response = client.get("/webchat/history", params={"sender": "a\x07"})
+    response = client.get("/webchat/history", params={"sender": "a\x07"}, headers=HEADERS)
     assert response.status_code == 422
     assert response.json()["error"] == "invalid_sender"
 
@@ -124,9 +146,14 @@ def test_page_and_openapi_are_served(client: TestClient) -> None:
     assert page.status_code == 200
     assert 'lang="es-PE"' in page.text
     assert "/static/webchat.js" in page.text
-    assert client.get("/static/webchat.js").status_code == 200
+    assert "Terminar conversación" in page.text
+    script = client.get("/static/webchat.js")
+    assert script.status_code == 200
+    # The page keeps no conversation id of its own, nor makes one up.
+    for banned in ("localStorage", "Math.random", "Date.now", "sender"):
+        assert banned not in script.text
     spec = client.get("/openapi.json").json()
-    assert "/webhooks/webchat" in spec["paths"]
+    assert {"/webhooks/webchat", "/webchat/session"} <= set(spec["paths"])
     assert client.get("/docs").status_code == 200
 
 
@@ -145,7 +172,9 @@ def test_oversized_streamed_body_is_a_413(client: TestClient) -> None:
         yield b'"}'
 
     response = client.post(
-        "/webhooks/webchat", content=chunks(), headers={"content-type": "application/json"}
+        "/webhooks/webchat",
+        content=chunks(),
+        headers={"content-type": "application/json", **HEADERS},
     )
     assert response.status_code == 413
     assert response.json()["error"] == "body_too_large"

@@ -18,6 +18,8 @@ from bot import processes
 from bot.processes import Child, free_ports
 from bot.settings import ROOT, Settings
 from bot.training import model_path
+from connectors.webchat_access import COOKIE
+from tests.integrator import API_KEY, HEADERS
 
 TOKEN = "e2e-test-token-0123456789abcdef"
 
@@ -39,6 +41,8 @@ class Stack:
             "rasa_token": TOKEN,
             "database_url": f"sqlite+aiosqlite:///{workdir / 'gateway.db'}",
             "log_level": "WARNING",
+            # Tests name their conversations: they call the web chat as an integrator.
+            "webchat_api_keys": [API_KEY],
         }
         # _env_file=None: a developer's .env must not leak into the tests' stacks.
         return cls(Settings(_env_file=None, **{**values, **overrides}), workdir)
@@ -89,15 +93,36 @@ class Stack:
         }
 
     def chat(self, sender: str, message: str) -> list[dict[str, Any]]:
-        """Send through the web chat endpoint; the bot's messages."""
+        """Send through the web chat endpoint as an integrator (``X-Api-Key``, ``sender``);
+        the bot's messages."""
         response = httpx.post(
             f"{self.base_url}/webhooks/webchat",
             json={"sender": sender, "message": message},
+            headers=HEADERS,
             timeout=30,
         )
         assert response.status_code == 200, response.text
         replies: list[dict[str, Any]] = response.json()
         return replies
+
+    def history(self, sender: str) -> list[dict[str, Any]]:
+        """The conversation's history, read as an integrator."""
+        response = httpx.get(
+            f"{self.base_url}/webchat/history", params={"sender": sender}, headers=HEADERS
+        )
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()
+        return items
+
+    def citizen(self) -> httpx.Client:
+        """A client holding a citizen's web chat session, as the page does (the cookie is
+        passed by hand: over http://127.0.0.1 it is ``Secure``, which httpx keeps to itself)."""
+        response = httpx.post(f"{self.base_url}/webchat/session", timeout=10)
+        assert response.status_code == 201, response.text
+        token = response.cookies[COOKIE]
+        return httpx.Client(
+            base_url=self.base_url, headers={"Cookie": f"{COOKIE}={token}"}, timeout=30
+        )
 
     def wait_healthy(self, timeout: float = 240, up: subprocess.Popen[str] | None = None) -> None:
         children = [Child("bot up", up, self.workdir / "up.log")] if up is not None else []

@@ -2,7 +2,9 @@
 (the repository's articles are never modified): the admin opens «Artículos», edits an answer,
 sees how Messenger would show it, saves → the citizen gets the new text at once, without
 retraining; the previous version is kept; a bad edit (an http:// source, a future review date)
-is refused with nothing written; a zip with a path outside the project is refused naming it."""
+is refused with nothing written; a zip with a path outside the project is refused naming it;
+a save made on an older version of the article (someone else saved in between) is refused
+showing both texts, and the admin reloads the current one or keeps theirs and merges."""
 
 from __future__ import annotations
 
@@ -209,7 +211,7 @@ def test_admin_edits_an_article_live_without_retraining(
     )
     console.get_by_role("button", name="Subir y reemplazar").click()
     expect(console.get_by_test_id("project-error")).to_have_text(
-        "El .zip tiene problemas: nada se cambió."
+        "El .zip tiene problemas (../evil.yml): nada se cambió."
     )
     expect(console.get_by_test_id("project-problems")).to_contain_text(
         "../evil.yml: ruta no permitida"
@@ -217,6 +219,47 @@ def test_admin_edits_an_article_live_without_retraining(
     expect(console.get_by_test_id("project-info")).to_be_hidden()
     assert not (Path(project).parent / "evil.yml").exists()
     assert article_file.read_text(encoding="utf-8") == saved
+
+    # Someone else saves while the admin edits: the admin's save is refused, both texts shown.
+    conflict = console.get_by_test_id("article-conflict")
+    expect(conflict).to_be_hidden()
+    theirs = f"Texto de otra persona {secrets.token_hex(3)}: el RUC es gratuito."
+    article_file.write_text(saved.replace(new_text, theirs), encoding="utf-8")
+    mine = f"Mi texto {secrets.token_hex(3)}: inscribirse en el RUC no cuesta nada."
+    answer.fill(mine)
+    console.get_by_role("button", name="Guardar cambios").click()
+    expect(conflict).to_be_visible()
+    expect(console.get_by_test_id("article-error")).to_contain_text(
+        "Alguien cambió este artículo mientras lo editabas"
+    )
+    expect(console.get_by_test_id("article-conflict-current")).to_contain_text(theirs)
+    expect(console.get_by_test_id("article-conflict-mine")).to_contain_text(mine)
+    assert theirs in article_file.read_text(encoding="utf-8")  # nothing written
+    # Reload: the form holds the current text, the admin's is discarded.
+    conflict.get_by_role("button", name="Cargar el texto actual").click()
+    expect(conflict).to_be_hidden()
+    expect(answer).to_have_value(theirs)
+    # Again, and this time the admin keeps their text and merges it with the current one.
+    theirs_again = theirs.replace("gratuito", "gratuito en todo el país")
+    article_file.write_text(saved.replace(new_text, theirs_again), encoding="utf-8")
+    answer.fill(mine)
+    console.get_by_role("button", name="Guardar cambios").click()
+    expect(console.get_by_test_id("article-conflict-current")).to_contain_text(theirs_again)
+    conflict.get_by_role("button", name="Conservar mi texto para combinarlo").click()
+    expect(answer).to_have_value(mine)
+    expect(console.get_by_test_id("article-conflict-current")).to_be_visible()  # to copy from
+    merged = f"{mine} {theirs_again}"
+    answer.fill(merged)
+    console.get_by_role("button", name="Guardar cambios").click()
+    expect(console.get_by_test_id("article-info")).to_have_text(
+        "Guardado: ya está en uso (sin reentrenar)"
+    )
+    expect(conflict).to_be_hidden()
+    assert merged in article_file.read_text(encoding="utf-8")
+    # The text the merge replaced is kept among the versions.
+    expect(versions).to_have_count(2)
+    versions.first.get_by_role("button").click()
+    expect(version_text).to_contain_text(theirs_again)
 
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     console.set_viewport_size({"width": 1366, "height": 2600})

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, expect
 
 from bot.knowledge import load_knowledge
 from bot.settings import ROOT
@@ -66,6 +66,13 @@ def administrator(desk_stack: Stack) -> Account:
     return create_user(desk_stack, "rosa", "admin", "Rosa")
 
 
+#: Reports every Content-Security-Policy violation of a page on its console.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (e) =>
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + e.blockedURI));
+"""
+
+
 class Tab:
     """A page in its own browser context, and the script errors and dialogs it raised."""
 
@@ -74,10 +81,18 @@ class Tab:
             viewport={"width": width, "height": height}, locale="es-PE"
         )
         self.context.set_default_timeout(LIVE_MS)
+        # The gateway's Content-Security-Policy forbids inline scripts and styles: any violation
+        # (an inline style="" attribute, a script from elsewhere) fails the test.
+        self.context.add_init_script(CSP_REPORTER)
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("console", self._console)
         self.page.on("dialog", self._dialog)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text or message.text.startswith("CSP "):
+            self.errors.append(message.text)
 
     def _dialog(self, dialog: Dialog) -> None:
         self.errors.append(f"dialog: {dialog.message}")
@@ -330,3 +345,56 @@ def test_admin_manages_users_teams_and_office_hours(
         assert status == 403
     finally:
         tab.close()
+
+
+def test_a_deactivated_agents_console_ends_at_once(
+    desk_stack: Stack, administrator: Account, console: Page, browser: Browser
+) -> None:
+    """The admin deactivates an agent whose console is open: the server closes its live
+    connection and the page goes back to the login, saying why, without a reload."""
+    agent = create_user(desk_stack, "marta", "agent", "Marta")
+    log_in(console, desk_stack.base_url, agent)
+    expect(console.get_by_test_id("connection")).to_have_attribute("data-state", "open")
+    tab = Tab(browser, 1366, 860)
+    try:
+        admin = tab.page
+        log_in(admin, desk_stack.base_url, administrator)
+        expect(admin.get_by_test_id("who")).to_contain_text("Rosa")
+        status = admin.evaluate(
+            """async (username) => {
+                const me = await (await fetch('/api/auth/me')).json();
+                const users = await (await fetch('/api/admin/users')).json();
+                const user = users.find((u) => u.username === username);
+                const changed = await fetch('/api/admin/users/' + user.id, {
+                    method: 'PATCH',
+                    headers: {'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token},
+                    body: JSON.stringify({active: false}),
+                });
+                return changed.status;
+            }""",
+            agent.username,
+        )
+        assert status == 200
+    finally:
+        tab.close()
+    # Well before the periodic check (30 s): the close comes with the deactivation.
+    expect(console.get_by_test_id("login-form")).to_be_visible(timeout=5_000)
+    expect(console.get_by_test_id("login-error")).to_have_text(
+        "Tu sesión terminó. Inicia sesión de nuevo.", timeout=5_000
+    )
+    expect(console.get_by_test_id("queue")).to_be_hidden()
+
+
+def test_admin_opens_the_workbench(
+    desk_stack: Stack, administrator: Account, console: Page
+) -> None:
+    """``/admin`` is the console with its "Administración" tab selected."""
+    console.goto(desk_stack.base_url + "/admin")
+    assert console.url.endswith("/agent#admin")
+    form = console.get_by_test_id("login-form")
+    form.get_by_label("Usuario").fill(administrator.username)
+    form.get_by_label("Contraseña").fill(administrator.password)
+    form.get_by_role("button", name="Ingresar").click()
+    expect(console.get_by_test_id("tab-admin")).to_have_attribute("aria-selected", "true")
+    expect(console.locator("#admin-view")).to_be_visible()
+    expect(console.locator("#desk-view")).to_be_hidden()

@@ -111,7 +111,7 @@ def test_web_chat_handoff(desk_stack: tuple[Stack, dict[str, Any]]) -> None:
     before = len(rasa_user_events(stack, f"webchat:{sender}"))
     assert stack.chat(sender, "tengo una deuda y no se que hacer") == []  # the bot stays silent
     assert ana.post(f"/api/handoffs/{waiting['id']}/messages", {"text": "Hola, soy Ana"}).is_success
-    history = httpx.get(f"{stack.base_url}/webchat/history", params={"sender": sender}).json()
+    history = stack.history(sender)
     assert [h["text"] for h in history[-3:]] == [
         "Ana te atiende desde ahora.", "tengo una deuda y no se que hacer", "Hola, soy Ana",
     ]  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sqlite3
 import uuid
@@ -14,6 +15,7 @@ import pytest
 from bot.knowledge import load_knowledge
 from bot.settings import ROOT
 from tests.e2e.stack import Stack, running_up, stop
+from tests.integrator import HEADERS
 
 pytestmark = pytest.mark.e2e
 KB = load_knowledge(ROOT / "data" / "knowledge")
@@ -21,11 +23,21 @@ KB = load_knowledge(ROOT / "data" / "knowledge")
 
 def chat(base_url: str, sender: str, message: str) -> list[dict[str, object]]:
     response = httpx.post(
-        f"{base_url}/webhooks/webchat", json={"sender": sender, "message": message}, timeout=30
+        f"{base_url}/webhooks/webchat",
+        json={"sender": sender, "message": message},
+        headers=HEADERS,
+        timeout=30,
     )
     assert response.status_code == 200, response.text
     replies: list[dict[str, object]] = response.json()
     return replies
+
+
+def history_of(base_url: str, sender: str) -> list[dict[str, object]]:
+    response = httpx.get(f"{base_url}/webchat/history", params={"sender": sender}, headers=HEADERS)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, object]] = response.json()
+    return items
 
 
 #: A message with words the assistant knows but no clear topic: it asks "¿Quisiste…?".
@@ -138,11 +150,27 @@ def test_a_clarification_button_picked_is_recorded(stack: Stack) -> None:
 def test_conversation_is_kept_for_a_reloaded_page(base_url: str) -> None:
     sender = f"e2e-{uuid.uuid4()}"
     chat(base_url, sender, "que es el ruc")
-    history = httpx.get(f"{base_url}/webchat/history", params={"sender": sender}).json()
+    history = history_of(base_url, sender)
     assert [(h["direction"], h["text"]) for h in history] == [
         ("in", "que es el ruc"),
         ("out", answer_of("ruc_que_es")),
     ]
+
+
+def test_a_citizens_session_is_answered_and_ended(stack: Stack) -> None:
+    with stack.citizen() as page:
+        response = page.post(
+            "/webhooks/webchat", json={"sender": "otro", "message": "que es el igv"}
+        )
+        assert response.status_code == 200, response.text
+        reply = response.json()[0]
+        assert reply["text"] == answer_of("igv")
+        # The conversation's key is the session's random id, not what the body said.
+        assert re.fullmatch(r"[A-Za-z0-9_-]{32}", str(reply["recipient_id"]))
+        texts = [item["text"] for item in page.get("/webchat/history").json()]
+        assert texts == ["que es el igv", answer_of("igv")]
+        assert page.delete("/webchat/session").status_code == 204
+        assert page.get("/webchat/history").status_code == 401
 
 
 def test_health_reports_every_component_up(base_url: str) -> None:
@@ -197,7 +225,7 @@ def test_gateway_survives_engine_outages_and_recovers(tmp_path: Path) -> None:
         children["rasa"] = stack.start_rasa()
         stack.wait_healthy()
         assert chat(base_url, "caida", "que es el igv")[0]["text"] == answer_of("igv")
-        history = httpx.get(f"{base_url}/webchat/history", params={"sender": "caida"}).json()
+        history = history_of(base_url, "caida")
         assert [h["text"] for h in history if h["direction"] == "in"] == ["que es el igv"] * 3
     finally:
         for child in children.values():

@@ -20,6 +20,7 @@ from bot.console import CSRF_HEADER
 from bot.knowledge import load_knowledge
 from bot.settings import ROOT
 from tests.e2e.stack import Stack, project_copy, stop
+from tests.integrator import HEADERS
 
 pytestmark = pytest.mark.e2e
 KB = load_knowledge(ROOT / "data" / "knowledge")
@@ -73,6 +74,7 @@ class Steady:
                     response = http.post(
                         f"{self.stack.base_url}/webhooks/webchat",
                         json={"sender": f"carga-{index}", "message": "que es el ruc"},
+                        headers=HEADERS,
                     )
                     replies = response.json()
                     if response.status_code != 200 or replies[0].get("text") == self._down:
