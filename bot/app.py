@@ -28,6 +28,7 @@ from bot.db import create_engine
 from bot.delivery import Delivery
 from bot.escalation import HandoffRulesStore
 from bot.handoff import ConsoleHub, HandoffDesk
+from bot.handoff_requests import CitizenLimits
 from bot.handoff_store import Handoff, HandoffStore
 from bot.inbox import InboxStore
 from bot.knowledge import KnowledgeStore
@@ -226,6 +227,11 @@ def create_app(
             handoff_rules,
             app.state.console_hub,
             rasa,
+            limits=CitizenLimits(
+                app.state.rate_limits,
+                settings.limit_handoffs_per_conversation,
+                settings.limit_callbacks_per_conversation,
+            ),
         )
         await desk.start()
         app.state.desk = desk

@@ -24,8 +24,8 @@ from bot.rate_limits import Limits
 
 COOKIE = "asistente_consola"
 CSRF_HEADER = "X-CSRF-Token"
-#: The largest row id the databases store (SQLite and PostgreSQL: signed 64 bits).
-ROW_ID_MAX = 2**63 - 1
+#: The largest row id: ids are INTEGER columns, 32 bits on PostgreSQL (SQLite takes 64).
+ROW_ID_MAX = 2**31 - 1
 #: A row's id in a path: a larger number is a 422, never a database error.
 RowId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 TOO_MANY_LOGINS = "Demasiados intentos de inicio de sesión. Intenta de nuevo en {seconds} segundos."

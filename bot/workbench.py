@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from bot import workbench_articles, workbench_project
 from bot.agents import Role
 from bot.console import ConsoleError, Current, Desk, require
+from bot.console_auth import ROW_ID_MAX, RowId
 from bot.inbox import (
     ANNOTATED,
     DISMISSED,
@@ -47,13 +48,13 @@ router = APIRouter(tags=["admin workbench"])
 
 
 class Annotation(BaseModel):
-    items: list[int] = Field(min_length=1, max_length=2000)
+    items: list[Annotated[int, Field(ge=1, le=ROW_ID_MAX)]] = Field(min_length=1, max_length=2000)
     action: Literal["intent", "out_of_scope", "spam", "dismiss"]
     intent: str | None = Field(default=None, max_length=64)
 
 
 class NewIntent(BaseModel):
-    items: list[int] = Field(min_length=1, max_length=2000)
+    items: list[Annotated[int, Field(ge=1, le=ROW_ID_MAX)]] = Field(min_length=1, max_length=2000)
     intent: str = Field(max_length=64)
     title: str = Field(min_length=1, max_length=120)
     answer: str = Field(min_length=1, max_length=4000)
@@ -276,7 +277,7 @@ async def trainings(request: Request, session: Current) -> list[dict[str, Any]]:
 
 
 @router.get("/api/admin/training/{job_id}")
-async def training(job_id: int, request: Request, session: Current) -> dict[str, Any]:
+async def training(job_id: RowId, request: Request, session: Current) -> dict[str, Any]:
     """A job's stage and progress (components trained, seconds left)."""
     require(session, Role.ADMIN)
     job = await _jobs(request).get(job_id)
@@ -286,7 +287,7 @@ async def training(job_id: int, request: Request, session: Current) -> dict[str,
 
 
 @router.get("/api/admin/training/{job_id}/log", response_class=PlainTextResponse)
-async def training_log(job_id: int, request: Request, session: Current) -> str:
+async def training_log(job_id: RowId, request: Request, session: Current) -> str:
     require(session, Role.ADMIN)
     path = _jobs(request).log_path(job_id)
     if not path.exists():
@@ -303,7 +304,7 @@ async def models(request: Request, session: Current) -> list[dict[str, Any]]:
 
 
 @router.get("/api/admin/models/{model_id}")
-async def model_detail(model_id: int, request: Request, session: Current) -> dict[str, Any]:
+async def model_detail(model_id: RowId, request: Request, session: Current) -> dict[str, Any]:
     """A model's evaluation against the live model: better / worse / same with the numbers,
     per-intent precision, recall and F1, the examples whose prediction changed."""
     require(session, Role.ADMIN)
@@ -320,7 +321,7 @@ async def model_detail(model_id: int, request: Request, session: Current) -> dic
 
 
 @router.get("/api/admin/models/{model_id}/confusion.png")
-async def confusion_matrix(model_id: int, request: Request, session: Current) -> FileResponse:
+async def confusion_matrix(model_id: RowId, request: Request, session: Current) -> FileResponse:
     require(session, Role.ADMIN)
     model = await _registry(request).get(model_id)
     picture = Path(str((model.metrics or {}).get("confusion_matrix", ""))) if model else None
@@ -331,7 +332,7 @@ async def confusion_matrix(model_id: int, request: Request, session: Current) ->
 
 @router.post("/api/admin/models/{model_id}/deploy")
 async def deploy_model(
-    model_id: int, body: DeployBody, request: Request, session: Current, desk: Desk
+    model_id: RowId, body: DeployBody, request: Request, session: Current, desk: Desk
 ) -> dict[str, Any]:
     """Make the model live through Rasa's ``PUT /model`` (no request fails during the swap).
     Refused when it is worse than the live one beyond the allowed margin, unless a reason for

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from bot.agents import Role
 from bot.console import ConsoleError, Current, Desk, require
+from bot.console_auth import RowId
 from bot.knowledge import MAX_ANSWER_CHARS, MAX_BUTTON_TITLE_CHARS, MAX_TITLE_CHARS, Article
 from bot.knowledge_editor import EditRefused, KnowledgeEditor, StaleVersion, preview, version_of
 
@@ -164,7 +165,7 @@ async def edit_article(
     "/api/admin/articles/{article_id}/versions/{version_id}", response_class=PlainTextResponse
 )
 async def article_version(
-    article_id: str, version_id: int, request: Request, session: Current
+    article_id: str, version_id: RowId, request: Request, session: Current
 ) -> str:
     """An earlier version of the article's file, as it was."""
     require(session, Role.ADMIN)

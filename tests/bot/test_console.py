@@ -52,7 +52,14 @@ def engine() -> Engine:
 
 
 @pytest.fixture()
-def app_client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+def handoff_limit() -> str:
+    """LIMIT_HANDOFFS_PER_CONVERSATION of ``app_client`` (a test may parametrize it)."""
+    return "3/hour"
+
+
+@pytest.fixture()
+def app_client(settings: Settings, engine: Engine, handoff_limit: str) -> Iterator[TestClient]:
+    settings = settings.model_copy(update={"limit_handoffs_per_conversation": handoff_limit})
     app = create_app(settings, transport=httpx.MockTransport(engine))
     with TestClient(app) as test_client:
         for name, role in (("ana", Role.AGENT), ("beto", Role.AGENT),
@@ -331,6 +338,11 @@ def test_bad_input(app_client: TestClient) -> None:
     empty = ana.post(f"/api/handoffs/{waiting['id']}/messages", {"text": ""})
     assert empty.status_code == 422
     assert ana.post("/api/handoffs/99999/claim").status_code == 404
+    # Past the databases' 64-bit ids: refused as input, never a database error.
+    for path in ("/api/handoffs/9223372036854775808/notes", "/api/handoffs/0/messages"):
+        assert ana.post(path, {"text": "x"}).status_code == 422
+    huge = ana.post(f"/api/handoffs/{waiting['id']}/transfer", {"agent_id": 2**63})
+    assert huge.status_code == 422 and huge.json()["error"] == "invalid_request"
     bad = ana.post(f"/api/handoffs/{waiting['id']}/close", {"resolution": "inventada"})
     assert bad.status_code == 422 and bad.json()["message"] == "Elige cómo terminó la conversación."
     garbage = ana.http.post(
@@ -490,11 +502,12 @@ def test_who_sees_what(app_client: TestClient) -> None:
         assert boss.get("/api/callbacks").status_code == 200
 
 
+@pytest.mark.parametrize("handoff_limit", ["2/hour"])
 def test_asking_for_a_person_too_often_is_answered_in_the_chat(
     app_client: TestClient, engine: Engine
 ) -> None:
     ana = Agent(app_client, "ana")
-    for _ in range(3):  # limit_handoffs_per_conversation: 3/hour
+    for _ in range(2):  # LIMIT_HANDOFFS_PER_CONVERSATION=2/hour
         assert "puesto 1" in say(app_client, "quiero hablar con un asesor")[0]["text"]
         say(app_client, "/seguir_con_asistente")
     [refused] = say(app_client, "quiero hablar con un asesor")
