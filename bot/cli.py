@@ -79,6 +79,8 @@ def cmd_serve(_: argparse.Namespace) -> int:
         port=settings.gateway_port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # X-Forwarded-For is read by bot/client_address.py, through TRUSTED_PROXIES only.
+        proxy_headers=False,
         timeout_graceful_shutdown=3,
     )
     return 0

@@ -49,8 +49,23 @@ def resolve(peer: str, headers: Mapping[str, str], proxies: list[Network]) -> st
     return forwarded[0] if forwarded else peer
 
 
+def bucket(address: str) -> str:
+    """The key per-address limits count under: an IPv4 address, or an IPv6 address's /64
+    (every IPv6 client controls at least a /64, so single addresses would be free to rotate)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def client_address(connection: HTTPConnection) -> str:
-    """The caller's address for a request or a WebSocket (``app.state.trusted_proxies``)."""
+    """The caller's address, as per-address limits count it (``bucket``), for a request or a
+    WebSocket (``app.state.trusted_proxies``)."""
     peer = connection.client.host if connection.client else "unknown"
     proxies: list[Network] = getattr(connection.app.state, "trusted_proxies", [])
-    return resolve(peer, connection.headers, proxies)
+    return bucket(resolve(peer, connection.headers, proxies))

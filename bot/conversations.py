@@ -197,16 +197,17 @@ class ConversationService:
         last = self._last_active.get(conversation_id)
         if last is None:
             last = await self._store.last_activity(conversation_id)
+        if last is not None and now - last > self._session_idle:
+            try:
+                await self._rasa.start_session(engine_sender_id(inbound.channel, inbound.sender_id))
+            except EngineUnavailable as exc:
+                # Not marked active: the next attempt restarts the session again first.
+                logger.warning("could not restart the session of %s: %s", conversation_id, exc)
+                return
+            logger.info("session expired: conversation=%s idle=%s", conversation_id, now - last)
         self._last_active[conversation_id] = now
         if len(self._last_active) > ID_CACHE_SIZE:
             self._last_active.pop(next(iter(self._last_active)))
-        if last is None or now - last <= self._session_idle:
-            return
-        try:
-            await self._rasa.start_session(engine_sender_id(inbound.channel, inbound.sender_id))
-            logger.info("session expired: conversation=%s idle=%s", conversation_id, now - last)
-        except EngineUnavailable as exc:
-            logger.warning("could not restart the session of %s: %s", conversation_id, exc)
 
     async def push(self, channel: str, sender_id: str, messages: list[BotMessage]) -> int:
         """Record bot messages that arrive outside a request and push them to open pages."""

@@ -37,7 +37,7 @@ from bot.conversation_store import (
     Outbound,
     Pending,
 )
-from bot.conversations import ConversationService
+from bot.conversations import ENGINE_DOWN_ARTICLE, ConversationService
 from bot.db import utcnow
 from bot.knowledge import KnowledgeStore
 from bot.rasa_client import EngineUnavailable
@@ -223,6 +223,13 @@ class Delivery:
                 )
                 break
             except EngineUnavailable as exc:
+                if exc.reached:
+                    # Rasa may have taken it: not sent again (it would repeat in the
+                    # conversation); the citizen gets the notice and the next messages go on.
+                    await self._service.answer(
+                        conversation_id, message_id, inbound, PENDING, [self._engine_notice()]
+                    )
+                    break
                 # Nothing was recorded: the message stays "received" and the conversation's next
                 # messages wait behind it, so the order holds. Tried again until it is answered.
                 engine_down += 1
@@ -246,6 +253,9 @@ class Delivery:
         if engine_down:
             logger.info("message %s answered after %d engine attempts", message_id, engine_down)
         await self._flush(channel, conversation_id)
+
+    def _engine_notice(self) -> BotMessage:
+        return self._knowledge.current.require(ENGINE_DOWN_ARTICLE).as_bot_message()
 
     async def _pause(self, seconds: float) -> None:
         """Wait without holding a job slot (other conversations go on meanwhile)."""

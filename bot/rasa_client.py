@@ -14,8 +14,20 @@ from connectors.base import BotMessage
 logger = logging.getLogger(__name__)
 
 
+#: Answers of a proxy in front of an engine that is not there (the message never reached it).
+NOT_THERE = (502, 503)
+
+
 class EngineUnavailable(Exception):
-    """Rasa (or the action server behind it) could not answer."""
+    """Rasa (or the action server behind it) could not answer.
+
+    ``reached``: Rasa may have taken the message (a timeout, an error or an empty answer after
+    it was sent), so sending it again could repeat it in the conversation. False when it was
+    never delivered (no connection, or a proxy saying the engine is not there)."""
+
+    def __init__(self, message: str, *, reached: bool = True) -> None:
+        super().__init__(message)
+        self.reached = reached
 
 
 class RasaClient:
@@ -40,8 +52,14 @@ class RasaClient:
             response = await self._http.post(
                 f"{self._base_url}/webhooks/rest/webhook", json=body, timeout=self._timeout
             )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise EngineUnavailable(
+                f"rasa unreachable: {type(exc).__name__}", reached=False
+            ) from exc
         except httpx.HTTPError as exc:
-            raise EngineUnavailable(f"rasa unreachable: {type(exc).__name__}") from exc
+            raise EngineUnavailable(f"rasa did not answer: {type(exc).__name__}") from exc
+        if response.status_code in NOT_THERE:
+            raise EngineUnavailable(f"rasa answered HTTP {response.status_code}", reached=False)
         if response.status_code != 200:
             raise EngineUnavailable(f"rasa answered HTTP {response.status_code}")
         try:

@@ -36,6 +36,13 @@ logger = logging.getLogger(__name__)
 CONNECTION_KEY_TTL_SECONDS = 3600
 DEFAULT_MESSAGE = "Estás enviando demasiadas solicitudes. Intenta de nuevo en {seconds} segundos."
 
+#: One connection fewer: the key goes at zero (or if it expired meanwhile), else keeps its TTL.
+_RELEASE = """
+local left = redis.call('DECR', KEYS[1])
+if left <= 0 then redis.call('DEL', KEYS[1]) else redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return left
+"""
+
 
 class LimitExceeded(Exception):
     """Over a limit: try again in ``retry_after`` seconds. ``message`` is for citizens."""
@@ -128,7 +135,7 @@ class RateLimits:
                 self._open.pop(name, None)
             return
         with contextlib.suppress(RedisError):
-            await self._redis.decr(name)
+            await self._redis.eval(_RELEASE, 1, name, CONNECTION_KEY_TTL_SECONDS)
 
     async def open_connections(self, *key: str) -> int:
         """How many connections are held for ``key`` (for tests and /health)."""

@@ -25,6 +25,9 @@ from bot.db import Base, utcnow
 #: Bytes of randomness of a session's token (the cookie) and of its conversation key.
 TOKEN_BYTES = 32
 SENDER_BYTES = 24
+#: Conversation keys of citizens' sessions start with it; an integrator's ``sender`` may not
+#: (so a key never reaches a citizen's conversation, even one whose id it learnt).
+SESSION_SENDER_PREFIX = "sesion-"
 #: Longest cookie value looked up (anything longer is not a token this gateway issued).
 MAX_TOKEN_CHARS = 128
 #: Activity is written at most this often per session (one write per message otherwise).
@@ -74,7 +77,9 @@ class WebchatSessions:
     async def start(self) -> tuple[str, WebchatSession]:
         """A new session: the token for the cookie (returned once, stored hashed) and it."""
         token = secrets.token_urlsafe(TOKEN_BYTES)
-        session = WebchatSession(secrets.token_urlsafe(SENDER_BYTES), self.clock())
+        session = WebchatSession(
+            SESSION_SENDER_PREFIX + secrets.token_urlsafe(SENDER_BYTES), self.clock()
+        )
         async with self._engine.begin() as db:
             await db.execute(
                 insert(_Row).values(

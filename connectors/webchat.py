@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -323,6 +324,8 @@ async def webchat_stream(
     session's citizen (limited streams per session and per address), or an integrator.
 
     An open stream counts as activity; it ends when the session does."""
+    sessions = sessions_of(request)
+    token = caller.session_token
     held = AsyncExitStack()
     try:
         await held.enter_async_context(
@@ -342,25 +345,26 @@ async def webchat_stream(
                     message=TOO_MANY_STREAMS,
                 )
             )
+        if token is not None and caller.session is not None:
+            await sessions.seen(token, caller.session)
     except BaseException:
-        await held.aclose()
+        await held.aclose()  # the places taken are given back, whatever failed
         raise
     key = engine_sender_id(channel.name, caller.sender)
-    sessions = sessions_of(request)
-    token = caller.session_token
-    if token is not None and caller.session is not None:
-        await sessions.seen(token, caller.session)
 
     async def events() -> AsyncIterator[str]:
         queue = hub.subscribe(key)
         try:
             yield ": connected\n\n"
+            checked = time.monotonic()
             while not await request.is_disconnected():
+                if time.monotonic() - checked >= KEEPALIVE_SECONDS:
+                    checked = time.monotonic()
+                    if token is not None and not await sessions.still_active(token):
+                        return  # ended or expired: the page's reconnection gets a 401
                 try:
                     message = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
                 except TimeoutError:
-                    if token is not None and not await sessions.still_active(token):
-                        return  # ended or expired: the page's reconnection gets a 401
                     yield ": keep-alive\n\n"
                     continue
                 rendered = channel.render([message], caller.sender)[0]

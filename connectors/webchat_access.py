@@ -22,7 +22,7 @@ from fastapi import Request, Response
 from pydantic import SecretStr
 
 from bot.settings import Settings
-from bot.webchat_sessions import WebchatSession, WebchatSessions
+from bot.webchat_sessions import SESSION_SENDER_PREFIX, WebchatSession, WebchatSessions
 from connectors.base import ChannelError
 
 COOKIE = "asistente_webchat"
@@ -98,6 +98,8 @@ async def identify(request: Request, sender: str | None) -> WebchatCaller:
                 422, "sender_required", "Con una clave de API indica la conversación (sender)."
             )
         try:
+            if sender.startswith(SESSION_SENDER_PREFIX):
+                raise ValueError("a citizen's session, not an integrator's conversation")
             return WebchatCaller(check_sender(sender))
         except ValueError as exc:
             raise ChannelError(
@@ -116,9 +118,14 @@ def refuse_cross_site(request: Request) -> None:
     The chat page (even inside an embedding site's iframe) calls its own origin: same-origin.
     Origins in ``WEBCHAT_ALLOWED_ORIGINS`` may call cross-site."""
     site = request.headers.get("sec-fetch-site")
-    if site in (None, "same-origin", "none"):
+    origin = request.headers.get("origin")
+    if site in ("same-origin", "none"):
         return
-    if request.headers.get("origin") in _settings(request).webchat_allowed_origins:
+    if origin in _settings(request).webchat_allowed_origins:
+        return
+    # Browsers that send no Sec-Fetch-Site still send Origin on cross-site writes.
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if site is None and origin in (None, own):
         return
     raise ChannelError(403, "cross_site", "Esta solicitud no viene de la página del asistente.")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.client_address import networks, resolve
+from bot.client_address import bucket, networks, resolve
 
 PROXIES = networks(["10.0.0.0/8", "::1"])
 
@@ -40,3 +40,17 @@ def test_without_trusted_proxies_the_header_is_never_read() -> None:
 def test_a_bad_proxy_entry_is_refused() -> None:
     with pytest.raises(ValueError):
         networks(["10.0.0.0/33"])
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff::9", "2001:db8:1:2::/64"),  # same /64: same bucket
+        ("::ffff:198.51.100.7", "198.51.100.7"),  # IPv4 through an IPv6 socket
+        ("unknown", "unknown"),
+    ],
+)
+def test_limits_count_ipv6_clients_by_their_64(address: str, key: str) -> None:
+    assert bucket(address) == key

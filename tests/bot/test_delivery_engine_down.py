@@ -127,3 +127,35 @@ async def test_a_message_waiting_for_the_engine_holds_up_no_other_conversation(
         engine.up.set()
         await delivery.idle()
     assert [m["message"]["text"] for m in graph.messages()] == ["un agente", "respuesta a uno"]
+
+
+class SlowEngine:
+    """Rasa takes the message, then answers too late (a read timeout after it was sent)."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        message = json.loads(request.content)["message"]
+        self.seen.append(message)
+        if message == "lento":
+            raise httpx.ReadTimeout("too slow", request=request)
+        return httpx.Response(200, json=[{"text": f"respuesta a {message}"}])
+
+
+async def test_a_message_the_engine_took_and_failed_on_is_not_sent_again(
+    store: ConversationStore, graph: FakeGraphApi, tmp_path: Path
+) -> None:
+    engine = SlowEngine()
+    async with httpx.AsyncClient() as http:
+        delivery = delivery_for(store, graph, engine, http)  # type: ignore[arg-type]
+        channel = delivery.channels["messenger"]
+        for mid, body in (("m_1", "lento"), ("m_2", "dos")):
+            assert await delivery.accept(channel, webhook("7", mid, body)) == (1, 0)
+        await eventually(lambda: len(graph.messages()) == 2)
+        await delivery.idle()
+    # Sent to Rasa once (again would repeat it in the tracker); the citizen got the notice and
+    # the conversation went on.
+    assert engine.seen == ["lento", "dos"]
+    texts = [m["message"]["text"] for m in graph.messages()]
+    assert texts[0] == NOTICE and texts[1] == "respuesta a dos"

@@ -87,3 +87,24 @@ async def test_a_redis_that_does_not_answer_lets_calls_through(
     finally:
         await down.close()
     assert "rate limits unavailable" in caplog.text
+
+
+async def test_a_connection_count_that_expired_never_goes_below_zero() -> None:
+    import redis.asyncio as aioredis
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    key = f"{prefix}:open:streams:s"
+    limits = RateLimits(REDIS_URL, prefix=prefix)
+    raw = aioredis.from_url(REDIS_URL)
+    try:
+        async with limits.connection(1, "streams", "s"):
+            await raw.delete(key)  # an hour on: the key expired while the stream stayed open
+        assert await raw.get(key) is None  # not -1: the cap still holds afterwards
+        async with limits.connection(1, "streams", "s"):
+            with pytest.raises(LimitExceeded):
+                async with limits.connection(1, "streams", "s"):
+                    pass  # pragma: no cover - never entered
+            assert 0 < await raw.ttl(key) <= 3600
+    finally:
+        await raw.aclose()
+        await limits.close()

@@ -50,7 +50,7 @@ async def test_conversation_keys_are_random_and_unrelated_to_the_token(
     assert len(senders) == 20
     for token, session in started:
         # 24 random bytes (192 bits), URL-safe; nothing of the token in it.
-        assert re.fullmatch(r"[A-Za-z0-9_-]{32}", session.sender_id)
+        assert re.fullmatch(r"sesion-[A-Za-z0-9_-]{32}", session.sender_id)
         assert session.sender_id not in token and token not in session.sender_id
         assert len(token) >= 43
 

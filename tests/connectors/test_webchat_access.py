@@ -102,7 +102,6 @@ def test_a_sender_in_the_body_is_ignored_without_a_key(client: TestClient) -> No
     [reply] = response.json()
     assert reply["recipient_id"] != "victima"
     assert integrator_texts(client, "victima") == []
-    assert integrator_texts(client, reply["recipient_id"]) == ["hola"]
     assert texts(client) == ["hola"]
 
 
@@ -232,3 +231,37 @@ def test_cookie_on_loopback_is_secure_and_partitioned(settings: Settings) -> Non
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as local:
         set_cookie = local.post("/webchat/session").headers["set-cookie"]
     assert attributes(set_cookie) >= {"httponly", "secure", "partitioned", "samesite=none"}
+
+
+def test_an_integrator_key_does_not_reach_a_citizens_session(client: TestClient) -> None:
+    start(client)
+    [reply] = say(client, "mi RUC es 20100070970")
+    session_sender = str(reply["recipient_id"])
+    client.cookies.clear()
+    read = client.get("/webchat/history", params={"sender": session_sender}, headers=HEADERS)
+    assert read.status_code == 422 and read.json()["error"] == "invalid_sender"
+    write = client.post("/webhooks/webchat", json={"sender": session_sender, "message": "x"},
+                        headers=HEADERS)  # fmt: skip
+    assert write.status_code == 422
+
+
+def test_a_foreign_origin_without_fetch_metadata_is_refused(client: TestClient) -> None:
+    start(client)
+    foreign = client.post("/webhooks/webchat", json={"message": "hola"},
+                          headers={"Origin": "https://atacante.example"})  # fmt: skip
+    assert foreign.status_code == 403 and foreign.json()["error"] == "cross_site"
+    own = client.post("/webhooks/webchat", json={"message": "hola"},
+                      headers={"Origin": "http://testserver"})  # fmt: skip
+    assert own.status_code == 200
+
+
+def test_a_citizens_message_must_be_declared_json(client: TestClient) -> None:
+    """A page of another site can post, with no preflight, only bodies not declared JSON (a
+    ``no-cors`` fetch of a Blob or a form): such a body is never read as a message."""
+    start(client)
+    for headers in ({}, {"Content-Type": "text/plain"}):
+        response = client.post(
+            "/webhooks/webchat", content=b'{"message": "quiero un asesor"}', headers=headers
+        )
+        assert response.status_code == 422
+    assert texts(client) == []  # nothing stored
