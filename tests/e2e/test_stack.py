@@ -166,7 +166,7 @@ def test_a_citizens_session_is_answered_and_ended(stack: Stack) -> None:
         reply = response.json()[0]
         assert reply["text"] == answer_of("igv")
         # The conversation's key is the session's random id, not what the body said.
-        assert re.fullmatch(r"[A-Za-z0-9_-]{32}", str(reply["recipient_id"]))
+        assert re.fullmatch(r"sesion-[A-Za-z0-9_-]{32}", str(reply["recipient_id"]))
         texts = [item["text"] for item in page.get("/webchat/history").json()]
         assert texts == ["que es el igv", answer_of("igv")]
         assert page.delete("/webchat/session").status_code == 204
