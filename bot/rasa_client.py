@@ -23,7 +23,8 @@ class EngineUnavailable(Exception):
 
     ``reached``: Rasa may have taken the message (a timeout, an error or an empty answer after
     it was sent), so sending it again could repeat it in the conversation. False when it was
-    never delivered (no connection, or a proxy saying the engine is not there)."""
+    not taken for sure (no connection, a connection dropped by a dying engine, or a proxy
+    saying the engine is not there)."""
 
     def __init__(self, message: str, *, reached: bool = True) -> None:
         super().__init__(message)
@@ -52,12 +53,15 @@ class RasaClient:
             response = await self._http.post(
                 f"{self._base_url}/webhooks/rest/webhook", json=body, timeout=self._timeout
             )
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        except httpx.ReadTimeout as exc:
+            # Rasa took the message and is still working on it (or stuck): it may be kept.
+            raise EngineUnavailable(f"rasa did not answer: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:
+            # Not there, or gone mid-request (a killed engine drops its connections; with it
+            # goes what it held in memory): safe to send again.
             raise EngineUnavailable(
                 f"rasa unreachable: {type(exc).__name__}", reached=False
             ) from exc
-        except httpx.HTTPError as exc:
-            raise EngineUnavailable(f"rasa did not answer: {type(exc).__name__}") from exc
         if response.status_code in NOT_THERE:
             raise EngineUnavailable(f"rasa answered HTTP {response.status_code}", reached=False)
         if response.status_code != 200:
