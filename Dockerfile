@@ -14,9 +14,9 @@ FROM engine-env AS model
 COPY config.yml domain.yml endpoints.yml credentials.yml ./
 COPY data ./data
 COPY bot/__init__.py bot/__init__.py
-# The pipeline's business facts extractor reads amounts, RUCs and regimes with these modules.
-COPY bot/amounts.py bot/calculators.py bot/ruc.py bot/tax_rules.py bot/watched_directory.py \
-     bot/regime_advisor.py ./bot/
+# The pipeline's business facts extractor reads amounts, RUCs and regimes with the code both
+# runtimes share: the whole folder, whatever it holds.
+COPY bot/knowledge ./bot/knowledge
 COPY bot/engine ./bot/engine
 RUN ACTION_SERVER_URL=http://actions:5055 RASA_TELEMETRY_ENABLED=false PYTHONPATH=/app \
     /app/.venv-rasa/bin/rasa train --out /app/models --fixed-model-name model

@@ -1,5 +1,5 @@
 """Custom actions run by the Rasa action server (``rasa run actions``).
 
 Actions own knowledge lookups: every answer comes from the knowledge base
-(:mod:`bot.knowledge`), never from strings in this package.
+(:mod:`bot.knowledge.articles`), never from strings in this package.
 """

@@ -12,8 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge_answers import knowledge, utter_article, utter_text
-from bot.amounts import find_amounts, fold, soles
-from bot.calculators import (
+from bot.knowledge.tax.amounts import find_amounts, fold, soles
+from bot.knowledge.tax.calculators import (
     ADD,
     BOTH,
     REMOVE,
@@ -31,7 +31,7 @@ from bot.calculators import (
     soles_to_uit,
     uit_to_soles,
 )
-from bot.tax_rules import TaxRulesStore, TaxYear
+from bot.knowledge.tax.rules import TaxRulesStore, TaxYear
 
 _rules: Optional[TaxRulesStore] = None
 #: Words that place the business in the reduced-IGV group (restaurants, hotels, lodging).

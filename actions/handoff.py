@@ -2,7 +2,8 @@
 
 An action asks for it by attaching ``{"handoff": {reason, team, intent, confidence}}`` to a bot
 message (the message's ``custom`` payload); the gateway strips it before the citizen's channel
-sees the message. When and to which team come from ``data/handoff/`` (:mod:`bot.escalation`):
+sees the message. When and to which team come from ``data/handoff/``
+(:mod:`bot.knowledge.handoff_rules`):
 
 - the citizen asks for a person (``pedir_humano``) or is fed up with the assistant
   (``frustracion``): :class:`ActionDerivar`, to the default team;
@@ -19,8 +20,15 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.clarification import FALLBACK_INTENT
-from bot.escalation import ASKED, FRUSTRATION, REPEATED, TOPIC, Escalation, HandoffRulesStore
+from bot.knowledge.clarification import FALLBACK_INTENT
+from bot.knowledge.handoff_rules import (
+    ASKED,
+    FRUSTRATION,
+    REPEATED,
+    TOPIC,
+    Escalation,
+    HandoffRulesStore,
+)
 
 #: Why ``action_derivar`` hands over, by the intent it answers.
 REASON_OF_INTENT = {"pedir_humano": ASKED, "frustracion": FRUSTRATION}

@@ -11,11 +11,16 @@ from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import answer_handoff, escalation, handoff_request, latest_intent
-from bot import clarification
-from bot.clarification import FALLBACK_INTENT, MAX_CANDIDATES, MIN_SEARCH_SCORE, offerable
-from bot.escalation import NOT_UNDERSTOOD
-from bot.knowledge import SYSTEM_ARTICLES, Article, KnowledgeBase, KnowledgeStore
-from bot.knowledge_search import KnowledgeSearch
+from bot.knowledge import clarification
+from bot.knowledge.articles import (
+    SYSTEM_ARTICLES,
+    Article,
+    KnowledgeBase,
+    KnowledgeStore,
+)
+from bot.knowledge.clarification import FALLBACK_INTENT, MAX_CANDIDATES, MIN_SEARCH_SCORE, offerable
+from bot.knowledge.handoff_rules import NOT_UNDERSTOOD
+from bot.knowledge.search import KnowledgeSearch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -168,7 +173,7 @@ def _previous_turn_misunderstood(tracker: Tracker) -> bool:
 
 class ActionClarify(Action):
     """The NLU is unsure (``nlu_fallback``): decide with the knowledge search as a second
-    signal (:mod:`bot.clarification`).
+    signal (:mod:`bot.knowledge.clarification`).
 
     - The NLU and the search agree, or the search points clearly to one article: answer it,
       then "¿Te sirvió?" (the gateway offers 👍/👎 under it).

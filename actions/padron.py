@@ -18,10 +18,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.knowledge_answers import knowledge, utter_article, utter_text
-from bot.amounts import fold
-from bot.knowledge import Article
-from bot.padron import PadronError, PadronNotLoaded, PadronStore, open_padron
-from bot.ruc import find_ruc, mask_ruc, validate_ruc
+from bot.knowledge.articles import Article
+from bot.knowledge.padron.store import PadronError, PadronNotLoaded, PadronStore, open_padron
+from bot.knowledge.tax.amounts import fold
+from bot.knowledge.tax.ruc import find_ruc, mask_ruc, validate_ruc
 
 logger = logging.getLogger(__name__)
 ARTICLE = "consulta_ruc"

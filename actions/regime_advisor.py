@@ -26,10 +26,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.calculators import tax_rules
 from actions.knowledge_answers import knowledge, utter_article, utter_text
-from bot.amounts import soles
-from bot.calculators import percent
-from bot.knowledge import Article
-from bot.regime_advisor import (
+from bot.knowledge.articles import Article
+from bot.knowledge.tax.amounts import soles
+from bot.knowledge.tax.calculators import percent
+from bot.knowledge.tax.regime_advisor import (
     ACTIVITY,
     FIXED_ASSETS,
     GENERAL,
@@ -48,7 +48,7 @@ from bot.regime_advisor import (
     ruled_out_since,
     stated_regime,
 )
-from bot.tax_rules import TaxYear
+from bot.knowledge.tax.rules import TaxYear
 
 FORM = "asesor_regimen_form"
 #: The regime the citizen says they are in ("estoy en el RER").

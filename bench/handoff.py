@@ -27,10 +27,10 @@ import httpx
 import websockets
 
 from bench.load import API_HEADERS, API_KEY, percentile
-from bot import processes
-from bot.console import COOKIE, CSRF_HEADER
-from bot.settings import ROOT, Settings
-from bot.training import model_path, train
+from bot.handoff.api import COOKIE, CSRF_HEADER
+from bot.ops import processes
+from bot.ops.settings import ROOT, Settings
+from bot.workbench.training import model_path, train
 
 RESULTS = ROOT / "var" / "results" / "bench"
 PASSWORD = "bench-clave-larga-123"

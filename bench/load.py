@@ -30,14 +30,14 @@ from typing import Any
 
 import httpx
 
-from bot import processes
-from bot.answer_evaluation import AnswerReport, evaluate_file
-from bot.cli import HELDOUT, HELDOUT_OUTSIDE, evaluate_nlu
-from bot.engine_env import engine_bin, engine_environ
-from bot.knowledge import load_knowledge
-from bot.processes import free_ports
-from bot.settings import ROOT, Settings
-from bot.training import train
+from bot.knowledge.articles import load_knowledge
+from bot.ops import processes
+from bot.ops.cli import HELDOUT, HELDOUT_OUTSIDE, evaluate_nlu
+from bot.ops.engine_env import engine_bin, engine_environ
+from bot.ops.processes import free_ports
+from bot.ops.settings import ROOT, Settings
+from bot.workbench.answer_evaluation import AnswerReport, evaluate_file
+from bot.workbench.training import train
 from connectors.webchat_access import API_KEY_HEADER
 
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -382,14 +382,14 @@ def render_answers(
     return f"""
 ## Answers to citizens' questions: two held-out sets (issue #11)
 
-`tests/nlu/heldout.yml` was written by the team in the training data's style;
-`tests/nlu/heldout_outside.yml` ({outside.n} questions) was written apart from the training data,
+`heldout/heldout.yml` was written by the team in the training data's style;
+`heldout/heldout_outside.yml` ({outside.n} questions) was written apart from the training data,
 phrased as outside sources phrase things (official FAQ headings, forum posts, fanpage comments,
 WhatsApp, other countries' Spanish). Neither is trained on (a unit test checks no question is in
 `data/nlu/`), and neither set any threshold. Each question is parsed by the project model and
-then decided as the engine decides (`bot/clarification.py`): the NLU's intent when it reaches
-the fallback threshold, else the knowledge search as a second signal, a clarification or "no te
-entendí". **Right**: answered with its own article; **misrouted**: answered confidently with
+then decided as the engine decides (`bot/knowledge/clarification.py`): the NLU's intent when it
+reaches the fallback threshold, else the knowledge search as a second signal, a clarification or "no
+te entendí". **Right**: answered with its own article; **misrouted**: answered confidently with
 another; **asked**: a clarification or "no te entendí". "NLU alone" replays the same rankings
 without the search (the obvious alternative). `python -m bot evaluate-answers` gives the same
 figures.
@@ -462,7 +462,7 @@ the last column how many out-of-scope questions still got an offer. `bench/searc
 {search_rows}
 
 The action server uses folded words (no spaCy in the action server) and a minimum score of 4
-(`MIN_SEARCH_SCORE` in `bot/clarification.py`): lemmas did not find more of the right
+(`MIN_SEARCH_SCORE` in `bot/knowledge/clarification.py`): lemmas did not find more of the right
 articles here and offered more out-of-scope ones.
 """
     if padron is None:
@@ -613,7 +613,7 @@ Measured {today} on {machine()}, everything in one run on loopback:
 ## NLU pipelines and policies
 
 Each config trained from scratch (empty Rasa cache) on `data/`, evaluated on the held-out file
-`tests/nlu/heldout.yml` (never trained on; fallbacks count as errors). Parse latency: one
+`heldout/heldout.yml` (never trained on; fallbacks count as errors). Parse latency: one
 message at a time through `Agent.parse_message` in process (`bench/parse_latency.py`).
 
 | config | pipeline | held-out macro-F1 | accuracy | parse p50 ms | parse p95 ms | training s |

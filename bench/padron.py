@@ -2,7 +2,8 @@
 
 1. Generates an invented padrón of N rows (default 15 million, SUNAT's size) in the real format
    into ``var/tmp/`` with ``scripts/generate_padron.py`` (deleted afterwards).
-2. Imports it into a fresh SQLite file in a child process (``bot.padron``), timed; the peak RSS is
+2. Imports it into a fresh SQLite file in a child process (``bot.knowledge.padron.store``), timed;
+the peak RSS is
    the child's ``ru_maxrss`` read through ``getrusage(RUSAGE_CHILDREN)`` (the only child so far).
 3. Times 100,000 lookups through ``SqlitePadron.lookup`` (half hits, half misses, shuffled).
 4. The obvious baseline: ``pandas.read_csv`` + ``DataFrame.to_sql`` into SQLite (chunked, so it
@@ -71,7 +72,7 @@ def _generate(out: Path, rows: int, seed: int) -> float:
 
 def _import_child(source: str, target: str) -> None:
     """Child side of step 2: import and report as JSON on stdout."""
-    from bot.padron import SqlitePadron
+    from bot.knowledge.padron.store import SqlitePadron
 
     store = SqlitePadron(target)
     start = time.perf_counter()
@@ -108,8 +109,8 @@ def _run_import(source: Path, target: Path) -> dict[str, Any]:
 
 def _lookups(target: Path, count: int, seed: int) -> dict[str, float]:
     """Latency of ``lookup`` through the store's public API: half hits, half misses."""
-    from bot.padron import SqlitePadron
-    from bot.ruc import check_digit
+    from bot.knowledge.padron.store import SqlitePadron
+    from bot.knowledge.tax.ruc import check_digit
 
     rng = random.Random(seed)
     with sqlite3.connect(target) as db:
@@ -190,7 +191,8 @@ def _table(results: dict[str, Any]) -> str:
     lines = [
         "| import of the padrón into SQLite | rows/s | seconds | peak RSS (MB) |",
         "|---|---:|---:|---:|",
-        f"| bot.padron (validated, atomic swap, RUC index) | {rows / ours['seconds']:,.0f} "
+        "| bot.knowledge.padron (validated, atomic swap, RUC index) "
+        f"| {rows / ours['seconds']:,.0f} "
         f"| {ours['seconds']:.1f} | {ours['peak_rss_mb']:.0f} |",
     ]
     if "unavailable" in base:
@@ -236,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"generating {args.rows:,} rows …", file=sys.stderr)
         generate_seconds = _generate(source, args.rows, args.seed)
-        print("importing (bot.padron) …", file=sys.stderr)
+        print("importing (bot.knowledge.padron.store) …", file=sys.stderr)
         ours = _run_import(source, ours_db)
         print("lookups …", file=sys.stderr)
         lookups = _lookups(ours_db, args.lookups, args.seed)

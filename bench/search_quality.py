@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.knowledge import load_knowledge
-from bot.knowledge_search import KnowledgeSearch, Lemmatizer, sample_questions
+from bot.knowledge.articles import load_knowledge
+from bot.knowledge.search import KnowledgeSearch, Lemmatizer, sample_questions
 
 ROOT = Path(__file__).resolve().parents[1]
 THRESHOLDS = (0.0, 2.0, 4.0, 6.0)
@@ -41,7 +41,7 @@ def main() -> int:
     lemmas = "--lemmas" in sys.argv[1:]
     kb = load_knowledge(ROOT / "data" / "knowledge")
     search = KnowledgeSearch.of(kb, ROOT / "data" / "nlu", spacy_lemmas() if lemmas else None)
-    heldout = sample_questions(ROOT / "tests" / "nlu")
+    heldout = sample_questions(ROOT / "heldout")
     rows = []
     for threshold in THRESHOLDS:
         found = asked = offered_out = out = 0

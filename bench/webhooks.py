@@ -26,9 +26,9 @@ from typing import Any
 import httpx
 
 from bench.load import API_HEADERS, API_KEY, percentile
-from bot import processes
-from bot.settings import ROOT, Settings
-from bot.training import model_path, train
+from bot.ops import processes
+from bot.ops.settings import ROOT, Settings
+from bot.workbench.training import model_path, train
 from connectors.meta import sign
 from tests.fakes.graph_api import FakeGraphApi
 

@@ -1,7 +1,8 @@
 """Who may use a web chat conversation: a citizen's session cookie, or an integrator's API key.
 
 - Citizens (the page at ``/``, also inside another site's iframe) hold a session the gateway
-  issued (:mod:`bot.webchat_sessions`) in an HttpOnly cookie; a ``sender`` they send is ignored.
+  issued (:mod:`bot.conversation.webchat_sessions`) in an HttpOnly cookie; a ``sender`` they send is
+  ignored.
 - Servers of integrators send ``X-Api-Key`` (one of ``WEBCHAT_API_KEYS``, compared in constant
   time) and name the conversation themselves with ``sender``.
 
@@ -21,8 +22,8 @@ from dataclasses import dataclass
 from fastapi import Request, Response
 from pydantic import SecretStr
 
-from bot.settings import Settings
-from bot.webchat_sessions import SESSION_SENDER_PREFIX, WebchatSession, WebchatSessions
+from bot.conversation.webchat_sessions import SESSION_SENDER_PREFIX, WebchatSession, WebchatSessions
+from bot.ops.settings import Settings
 from connectors.base import ChannelError
 
 COOKIE = "asistente_webchat"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.app import create_app
-from bot.processes import free_port
-from bot.settings import Settings
+from bot.ops.processes import free_port
+from bot.ops.settings import Settings
+from bot.web.app import create_app
 from tests.fakes.graph_api import FakeGraphApi
 from tests.fakes.twilio_api import FakeTwilioApi
 from tests.integrator import API_KEY

@@ -2,9 +2,9 @@
 
 Amounts as people write them ("7 mil", "unos 3k", "medio millón"), "nada"/"solo yo", the
 activity, a valid RUC and the regime the citizen is in, found by
-:func:`bot.regime_advisor.business_facts`. The slot mappings in domain.yml decide which slot
-each entity fills (with ``requested_slot`` conditions for bare answers), so Rasa fills the
-advisor's slots in its own process, without a call to the action server on every message.
+:func:`bot.knowledge.tax.regime_advisor.business_facts`. The slot mappings in domain.yml decide
+which slot each entity fills (with ``requested_slot`` conditions for bare answers), so Rasa fills
+the advisor's slots in its own process, without a call to the action server on every message.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.regime_advisor import Fact, business_facts
+from bot.knowledge.tax.regime_advisor import Fact, business_facts
 
 
 def entity(fact: Fact) -> Dict[Text, Any]:

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from actions import handoff, knowledge_answers
-from bot.escalation import HandoffRulesStore
-from bot.knowledge import KnowledgeStore
+from bot.knowledge.articles import KnowledgeStore
+from bot.knowledge.handoff_rules import HandoffRulesStore
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 KNOWLEDGE = DATA / "knowledge"

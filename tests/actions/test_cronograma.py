@@ -13,7 +13,7 @@ from trackers import tracker
 
 from actions import cronograma as action_module
 from actions.cronograma import ActionCronograma, last_digit
-from bot.cronograma import Cronograma
+from bot.knowledge.tax.cronograma import Cronograma
 
 
 def reply(text: str, slots: dict | None = None) -> str:

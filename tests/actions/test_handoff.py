@@ -16,7 +16,7 @@ from trackers import tracker, user_event
 
 from actions.handoff import ActionDerivar
 from actions.knowledge_answers import ActionAnswer, ActionClarify
-from bot.escalation import Escalation, HandoffRules
+from bot.knowledge.handoff_rules import Escalation, HandoffRules
 
 
 def run(action: Action, t: Tracker) -> List[Dict[str, Any]]:

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.app import create_app
-from bot.settings import Settings
+from bot.ops.settings import Settings
+from bot.web.app import create_app
 from connectors.meta import sign
 from tests.fakes.graph_api import FakeGraphApi
 from tests.fakes.rasa_engine import FakeRasa

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.app import create_app
-from bot.settings import Settings
+from bot.ops.settings import Settings
+from bot.web.app import create_app
 from connectors.twilio import signature
 from tests.fakes.rasa_engine import FakeRasa
 from tests.fakes.twilio_api import FakeTwilioApi

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from bot.settings import ROOT
+from bot.ops.settings import ROOT
 from connectors.webchat_access import MAX_SENDER_CHARS
 from tests.integrator import HEADERS
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.app import create_app
-from bot.settings import Settings
+from bot.ops.settings import Settings
+from bot.web.app import create_app
 from connectors.webchat_access import COOKIE, api_key_matches
 from tests.integrator import API_KEY, HEADERS
 

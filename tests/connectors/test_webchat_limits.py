@@ -16,9 +16,9 @@ import redis
 import uvicorn
 from fastapi.testclient import TestClient
 
-from bot.app import create_app
-from bot.processes import free_port
-from bot.settings import Settings
+from bot.ops.processes import free_port
+from bot.ops.settings import Settings
+from bot.web.app import create_app
 from connectors.webchat_access import COOKIE
 from tests.integrator import HEADERS
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 
-from bot import processes
-from bot.processes import Child, free_ports
-from bot.settings import ROOT, Settings
-from bot.training import model_path
+from bot.ops import processes
+from bot.ops.processes import Child, free_ports
+from bot.ops.settings import ROOT, Settings
+from bot.workbench.training import model_path
 from connectors.webchat_access import COOKIE
 from tests.integrator import API_KEY, HEADERS
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from bot.knowledge import load_knowledge
-from bot.settings import ROOT
+from bot.knowledge.articles import load_knowledge
+from bot.ops.settings import ROOT
 from tests.e2e.stack import Stack, project_copy, stop
 from tests.e2e.test_console_browser import Account, Tab, create_user, log_in
 

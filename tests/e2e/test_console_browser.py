@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, expect
 
-from bot.knowledge import load_knowledge
-from bot.settings import ROOT
+from bot.knowledge.articles import load_knowledge
+from bot.ops.settings import ROOT
 from tests.e2e.stack import Stack, running_up
 
 pytestmark = pytest.mark.browser

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.knowledge import load_knowledge
-from bot.settings import ROOT
+from bot.knowledge.articles import load_knowledge
+from bot.ops.settings import ROOT
 from connectors.meta import sign
 from tests.e2e.stack import Stack, stop
 from tests.fakes.graph_api import FakeGraphApi

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bot.settings import ROOT
+from bot.ops.settings import ROOT
 from tests.e2e.stack import Stack
 
 pytestmark = pytest.mark.e2e

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from bot.knowledge import load_knowledge
-from bot.settings import ROOT
+from bot.knowledge.articles import load_knowledge
+from bot.ops.settings import ROOT
 from tests.e2e.test_stack import chat
 
 pytestmark = pytest.mark.e2e

@@ -15,8 +15,8 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.knowledge import load_knowledge
-from bot.settings import ROOT
+from bot.knowledge.articles import load_knowledge
+from bot.ops.settings import ROOT
 from tests.e2e.stack import Stack, stop
 
 pytestmark = pytest.mark.e2e

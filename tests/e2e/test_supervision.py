@@ -24,11 +24,11 @@ from typing import Any
 import httpx
 import pytest
 
-from bot import processes
-from bot.knowledge import load_knowledge
-from bot.processes import Child
-from bot.settings import ROOT
-from bot.supervisor import read_status, status_path
+from bot.knowledge.articles import load_knowledge
+from bot.ops import processes
+from bot.ops.processes import Child
+from bot.ops.settings import ROOT
+from bot.ops.supervisor import read_status, status_path
 from connectors.meta import sign
 from tests.e2e.stack import Stack
 from tests.fakes.graph_api import FakeGraphApi

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from bot.knowledge import load_knowledge
-from bot.processes import free_port
-from bot.settings import ROOT
+from bot.knowledge.articles import load_knowledge
+from bot.ops.processes import free_port
+from bot.ops.settings import ROOT
 from connectors.webchat_access import COOKIE
 from tests.e2e.stack import Stack, stop
 

@@ -10,7 +10,7 @@ from typing import Self
 import uvicorn
 from fastapi import FastAPI
 
-from bot.processes import free_port
+from bot.ops.processes import free_port
 
 
 class LocalServer:

@@ -1,0 +1,11 @@
+"""Alembic environment: runs the migrations on the connection that
+:func:`bot.storage.db.migrate` passes."""
+
+from alembic import context
+
+from bot.storage.db import Base
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=Base.metadata)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,421 @@
+"""The gateway's app factory."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot import __version__
+from bot.accounts.agents import AgentDirectory, Role
+from bot.accounts.auth import COOKIE, ConsoleError, error_response, require
+from bot.conversation.delivery import Delivery
+from bot.conversation.push import PushHub
+from bot.conversation.rasa_client import RasaClient
+from bot.conversation.service import ConversationService
+from bot.conversation.store import open_store
+from bot.conversation.webchat_sessions import WebchatSessions
+from bot.handoff import api as console
+from bot.handoff.requests import CitizenLimits
+from bot.handoff.service import ConsoleHub, HandoffDesk
+from bot.handoff.store import Handoff, HandoffStore
+from bot.knowledge.articles import KnowledgeStore
+from bot.knowledge.handoff_rules import HandoffRulesStore
+from bot.ops.settings import Settings
+from bot.storage.db import create_engine
+from bot.web.client_address import networks
+from bot.web.rate_limits import LimitExceeded, RateLimits
+from bot.web.security_headers import SecurityHeaders
+from bot.workbench import api as workbench
+from bot.workbench.article_editor import KnowledgeEditor
+from bot.workbench.inbox import InboxStore
+from bot.workbench.model_registry import ModelRegistry
+from bot.workbench.training import MODELS
+from bot.workbench.training_data import TrainingData
+from bot.workbench.training_jobs import TrainingJobs
+from connectors import messenger, twilio, webchat, whatsapp
+from connectors.base import ChannelError, PlatformChannel
+
+logger = logging.getLogger(__name__)
+
+#: Spanish messages for citizens; ``error`` codes are for programs.
+_MESSAGES = {
+    "invalid_json": "No pudimos leer tu mensaje: el cuerpo no es JSON válido.",
+    "invalid_request": "Tu mensaje no tiene el formato esperado.",
+    "not_found": "No encontramos lo que buscas.",
+    "method_not_allowed": "Método no permitido.",
+    "internal_error": "Estamos teniendo problemas, intenta en un momento.",
+    "body_too_large": "Tu mensaje es demasiado grande.",
+}
+
+
+#: Largest request body accepted (a web chat message of 4,096 characters is far below it).
+MAX_BODY_BYTES = 64 * 1024
+#: Meta batches several events in one webhook: up to 1 MiB there.
+WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
+_LARGE_BODY_PATHS = ("/webhooks/messenger", "/webhooks/whatsapp")
+#: An uploaded project zip (the training data and the knowledge base): administrators only.
+UPLOAD_MAX_BODY_BYTES = 10 * 1024 * 1024
+_UPLOAD_PATHS = ("/api/admin/project.zip",)
+
+
+class RequestSizeLimit:
+    """Refuse bodies over ``max_bytes`` with a JSON 413, declared or streamed.
+
+    An upload (``PUT /api/admin/project.zip``) may be larger, but only from a signed-in
+    administrator: anyone else gets 401/403 before a byte of the body is read.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_bytes
+        if scope["path"].startswith(_LARGE_BODY_PATHS):
+            limit = max(limit, WEBHOOK_MAX_BODY_BYTES)
+        if scope["path"].startswith(_UPLOAD_PATHS) and scope["method"] not in ("GET", "HEAD"):
+            refusal = await _upload_refusal(scope)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+            limit = max(limit, UPLOAD_MAX_BODY_BYTES)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(scope, receive, send)
+            return
+        if declared is not None or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        # A streamed body without a declared length: read it here, up to the limit.
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away: nothing to answer
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(error_body("body_too_large"), status_code=413)
+        await response(scope, receive, send)
+
+
+async def _upload_refusal(scope: Scope) -> JSONResponse | None:
+    """Why an upload may not send its body (None: an administrator's live session; the route
+    checks the CSRF token)."""
+    token = Request(scope).cookies.get(COOKIE)
+    desk: HandoffDesk | None = getattr(scope["app"].state, "desk", None)
+    session = await desk.agents.session(token) if token and desk is not None else None
+    try:
+        if session is None:
+            raise ConsoleError(401, "not_logged_in", "Inicia sesión para continuar.")
+        require(session, Role.ADMIN)
+    except ConsoleError as refused:
+        return error_response(refused)
+    return None
+
+
+#: Channels whose platform calls a webhook (on when their credentials are set).
+PLATFORM_CHANNELS = ("messenger", "whatsapp", "twilio")
+
+
+def _platform_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, PlatformChannel]:
+    channels: dict[str, PlatformChannel] = {}
+    if settings.messenger_enabled:
+        assert settings.meta_app_secret and settings.messenger_page_access_token
+        channels["messenger"] = messenger.MessengerChannel(
+            http,
+            settings.graph_api_url,
+            settings.messenger_page_access_token.get_secret_value(),
+            settings.meta_app_secret.get_secret_value(),
+        )
+    if settings.whatsapp_enabled:
+        assert settings.meta_app_secret and settings.whatsapp_access_token
+        assert settings.whatsapp_phone_number_id
+        channels["whatsapp"] = whatsapp.WhatsAppChannel(
+            http,
+            settings.graph_api_url,
+            settings.whatsapp_phone_number_id,
+            settings.whatsapp_access_token.get_secret_value(),
+            settings.meta_app_secret.get_secret_value(),
+            settings.whatsapp_template,
+            settings.whatsapp_template_language,
+        )
+    if settings.twilio_enabled:
+        assert settings.twilio_account_sid and settings.twilio_auth_token
+        assert settings.twilio_whatsapp_from
+        channels["twilio"] = twilio.TwilioChannel(
+            http,
+            settings.twilio_api_url,
+            settings.twilio_account_sid,
+            settings.twilio_auth_token.get_secret_value(),
+            settings.twilio_whatsapp_from,
+            settings.twilio_webhook_url,
+        )
+    return channels
+
+
+def error_body(code: str, message: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {"error": code, "message": message or _MESSAGES.get(code, code), **extra}
+
+
+def create_app(
+    settings: Settings | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """Build the gateway. ``transport`` replaces the network for tests of outbound calls."""
+    settings = settings or Settings()
+    # Validated now, so a bad article stops start-up with a message naming file and field.
+    knowledge = KnowledgeStore(settings.knowledge_dir)
+    handoff_rules = HandoffRulesStore(settings.handoff_dir, check_every=2.0)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await open_store(settings.database_url)
+        http = httpx.AsyncClient(
+            transport=transport,
+            timeout=settings.rasa_timeout_seconds,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+        )
+        rasa = RasaClient(
+            http,
+            settings.rasa_url,
+            settings.rasa_token.get_secret_value(),
+            settings.rasa_timeout_seconds,
+        )
+        app.state.http = http
+        app.state.store = store
+        app.state.rasa = rasa
+        # The desk has its own connection pool on the same database (its writes are few).
+        desk_engine = create_engine(settings.database_url)
+        desk = HandoffDesk(
+            HandoffStore(desk_engine),
+            AgentDirectory(desk_engine, dt.timedelta(hours=settings.console_session_hours)),
+            knowledge,
+            handoff_rules,
+            app.state.console_hub,
+            rasa,
+            limits=CitizenLimits(
+                app.state.rate_limits,
+                settings.limit_handoffs_per_conversation,
+                settings.limit_callbacks_per_conversation,
+            ),
+        )
+        await desk.start()
+        app.state.desk = desk
+        app.state.inbox = InboxStore(desk_engine)
+        app.state.webchat_sessions = WebchatSessions(
+            desk_engine, dt.timedelta(minutes=settings.session_idle_minutes)
+        )
+        app.state.knowledge_editor = KnowledgeEditor(
+            desk_engine, settings.knowledge_dir, settings.knowledge_review_days
+        )
+        app.state.models = ModelRegistry(desk_engine, MODELS)
+        app.state.training_jobs = TrainingJobs(
+            desk_engine, app.state.models, settings.project_dir, rasa
+        )
+        await app.state.training_jobs.start()
+        app.state.conversations = ConversationService(
+            store,
+            rasa,
+            knowledge,
+            app.state.push,
+            session_idle=dt.timedelta(minutes=settings.session_idle_minutes),
+            desk=desk,
+        )
+        channels = _platform_channels(settings, http)
+        app.state.delivery = Delivery(
+            app.state.conversations,
+            store,
+            knowledge,
+            channels,
+            settings.outbox_max_attempts,
+            settings.outbox_retry_seconds,
+        )
+        for name in PLATFORM_CHANNELS:
+            if name in channels:
+                logger.info("channel %s: on", name)
+            else:
+                logger.warning("channel %s: off (credentials missing)", name)
+        await app.state.delivery.resume()
+
+        async def deliver(handoff: Handoff, messages: list[dict[str, Any]], agent: bool) -> None:
+            """Desk messages (agents' replies, queue notices) to the citizen's channel."""
+            if handoff.channel == webchat.WebchatChannel.name:
+                await app.state.conversations.push(handoff.channel, handoff.sender_id, messages)
+            else:
+                await app.state.delivery.send_later(
+                    handoff.conversation_id, handoff.channel, messages, agent
+                )
+
+        desk.connect(deliver)
+        try:
+            yield
+        finally:
+            await desk.close()
+            await app.state.training_jobs.close()
+            await app.state.delivery.close()
+            await http.aclose()
+            await app.state.rate_limits.close()
+            await store.close()
+            await desk_engine.dispose()
+
+    app = FastAPI(
+        title="Asistente SUNAT – gateway",
+        version=__version__,
+        description="Channels in, Rasa for language, the knowledge base for answers.",
+        lifespan=lifespan,
+        # The map of every route, the admin API included: on in development, off in production
+        # unless API_DOCS=true (then 404 like any unknown path).
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+    )
+    app.state.settings = settings
+    app.state.knowledge = knowledge
+    app.state.push = PushHub()
+    app.state.console_hub = ConsoleHub()
+    app.state.training_data = TrainingData(settings.project_dir)
+    app.state.webchat = webchat.WebchatChannel(settings.webchat_max_message_chars)
+    app.state.rate_limits = RateLimits(settings.redis_url)
+    app.state.trusted_proxies = networks(settings.trusted_proxies)
+
+    app.add_middleware(RequestSizeLimit)
+    if settings.webchat_allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.webchat_allowed_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+        )
+    # Outermost: every answer carries them, refusals of the middleware above included.
+    app.add_middleware(
+        SecurityHeaders,
+        embedding_origins=settings.webchat_allowed_origins,
+        https=settings.secure_cookies,
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse(error_body("invalid_json"), status_code=400)
+        details = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "problem": e.get("msg")}
+            for e in errors
+        ]
+        return JSONResponse(error_body("invalid_request", details=details), status_code=422)
+
+    @app.exception_handler(ChannelError)
+    async def _channel_error(_: Request, exc: ChannelError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+
+    @app.exception_handler(LimitExceeded)
+    async def _limited(_: Request, exc: LimitExceeded) -> JSONResponse:
+        return JSONResponse(
+            error_body("rate_limited", exc.message, retry_after=exc.retry_after),
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(
+            error_body(code, None if code != "http_error" else str(exc.detail)),
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error: %s", type(exc).__name__)
+        return JSONResponse(error_body("internal_error"), status_code=500)
+
+    @app.get("/health", tags=["operations"])
+    async def health(request: Request) -> JSONResponse:
+        """Whether Rasa, the action server and the database answer (503 naming what is down)."""
+        rasa_ok, actions_ok, db_ok = await asyncio.gather(
+            request.app.state.rasa.is_ready(),
+            _actions_ready(request.app.state.http, settings.action_server_url),
+            request.app.state.store.ping(),
+        )
+        components = {"rasa": rasa_ok, "action_server": actions_ok, "database": db_ok}
+        down = [name for name, ok in components.items() if not ok]
+        enabled = request.app.state.delivery.channels
+        body: dict[str, Any] = {
+            "status": "ok" if not down else "degraded",
+            "components": {n: ("up" if ok else "down") for n, ok in components.items()},
+            "down": down,
+            "channels": {
+                "webchat": "on",
+                **{
+                    n: "on" if n in enabled else "off (credentials missing)"
+                    for n in PLATFORM_CHANNELS
+                },
+            },
+        }
+        # Under `python -m bot up` (the gateway's parent): the processes it had to restart.
+        from bot.ops.supervisor import restarts_seen_by_parent
+
+        if restarted := restarts_seen_by_parent(settings.gateway_port):
+            body["restarts"] = restarted
+        return JSONResponse(body, status_code=503 if down else 200)
+
+    app.include_router(webchat.router)
+    app.include_router(messenger.router)
+    app.include_router(whatsapp.router)
+    app.include_router(twilio.router)
+    console.install(app)
+    app.include_router(workbench.router)
+
+    @app.get("/admin", include_in_schema=False)
+    async def admin_workbench() -> RedirectResponse:
+        """Anyone: the workbench is the console's "Administración" tab (it asks to sign in)."""
+        return RedirectResponse("/agent#admin", status_code=303)
+
+    app.mount("/static", StaticFiles(directory=webchat.STATIC), name="static")
+    app.mount("/agent/static", StaticFiles(directory=console.STATIC), name="console")
+    return app
+
+
+async def _actions_ready(http: httpx.AsyncClient, url: str) -> bool:
+    try:
+        response = await http.get(f"{url}/health", timeout=3.0)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
