@@ -1,129 +1,39 @@
-"""The one interface every channel adapter implements.
-
-verify the request → parse it into normalized :class:`InboundMessage` objects → hand them to
-the gateway's conversation service → render the bot's messages into the channel's payloads →
-deliver them (in the HTTP response, or pushed/sent later).
-"""
+"""What channel adapters share besides their interface (:mod:`bot.conversation.channel`,
+which the conversation room owns: adapters depend on it, never the other way round)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-#: A bot message in Rasa's REST-channel shape: ``text``, ``buttons`` [{title, payload}],
-#: ``image``, ``custom``.
-BotMessage = dict[str, Any]
-#: Metadata key set when a message is a pressed button's payload: the button's title.
-BUTTON_TITLE_KEY = "button_title"
+from bot.conversation.channel import ChannelError, PlatformChannel
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…:])\s+|\n+")
 
 
-def text_and_buttons(message: BotMessage) -> tuple[str, list[dict[str, Any]]]:
-    """A bot message's text ("" if none) and its well-formed buttons (with a string payload):
-    what every channel renders, whatever the engine handed over."""
-    text = message.get("text")
-    buttons = [
-        b for b in message.get("buttons") or []
-        if isinstance(b, dict) and isinstance(b.get("payload"), str)
-    ]  # fmt: skip
-    return (text if isinstance(text, str) else ""), buttons
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line, cut with "…" to at most ``limit`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-@dataclass(frozen=True)
-class InboundMessage:
-    """A citizen's message, whatever channel it came from."""
-
-    channel: str
-    sender_id: str
-    text: str
-    metadata: dict[str, Any] = field(default_factory=dict)
-    #: The platform's id of the message ("messenger:m_…"): redeliveries are recognised by it.
-    platform_id: str | None = None
-    #: What the assistant can't read (an image, a voice note, a location…): answered politely.
-    unsupported: str | None = None
-
-
-@dataclass(frozen=True)
-class StatusUpdate:
-    """The platform delivered or the citizen read messages we sent."""
-
-    channel: str
-    sender_id: str
-    status: str  # "delivered" | "read" | "failed"
-    moment: dt.datetime
-    platform_ids: tuple[str, ...] = ()
-    error: str | None = None
-
-
-class SendError(Exception):
-    """The platform refused a send. ``retryable``: try again later (5xx, rate limits)."""
-
-    def __init__(self, reason: str, retryable: bool, outside_window: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retryable = retryable
-        #: The platform says its 24-hour window is closed (nothing more to try).
-        self.outside_window = outside_window
-
-
-class ChannelError(Exception):
-    """A request the channel refuses; ``status`` and ``code`` go into the JSON error body."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-class Channel(ABC):
-    """A messaging platform adapter.
-
-    Channels whose platform signs its requests add a ``verify`` step before ``parse``.
-    """
-
-    name: str
-
-    @abstractmethod
-    def parse(self, payload: Any) -> list[InboundMessage]:
-        """The platform's validated request body as normalized inbound messages."""
-
-    @abstractmethod
-    def render(self, messages: list[BotMessage], recipient_id: str) -> list[dict[str, Any]]:
-        """The bot's messages as this channel's payloads, within the platform's limits."""
-
-
-class PlatformChannel(Channel):
-    """A channel whose platform calls a webhook and takes the answers through its own API:
-    verify the request → parse → (the gateway answers in the background) → render → send."""
-
-    #: How long after the citizen's last message a human agent may still write (beyond the
-    #: 24-hour window). None: agents follow the same window as the assistant.
-    human_agent_window: dt.timedelta | None = None
-
-    @abstractmethod
-    def verify(self, body: bytes, headers: Mapping[str, str], url: str) -> None:
-        """Raise :class:`ChannelError` (403) unless the platform signed this request (``url``
-        is the public URL the platform called)."""
-
-    def statuses(self, payload: Any) -> list[StatusUpdate]:
-        """Delivery and read receipts in the request."""
-        return []
-
-    @abstractmethod
-    async def send(self, recipient_id: str, message: BotMessage, within_window: bool) -> str:
-        """Deliver one bot message; return the platform's id of it. Raise :class:`SendError`."""
-
-    async def reengage(self, recipient_id: str) -> str | None:
-        """Outside the platform's 24-hour window: send its pre-approved invitation to write
-        again, if the platform has one and it is configured; its id, or None."""
-        return None
-
-    async def acknowledge(self, inbound: InboundMessage) -> None:
-        """Tell the citizen their message was seen and is being answered (best effort)."""
+def split_text(text: str, limit: int) -> list[str]:
+    """Pieces of at most ``limit`` characters, cut between sentences (or words, or anywhere
+    for a single word longer than the limit); a text that fits is left as it is."""
+    text = text.strip()
+    pieces: list[str] = []
+    while len(text) > limit:
+        window = text[: limit + 1]
+        cuts = [m.end() for m in _SENTENCE_END.finditer(window) if m.start() <= limit]
+        cut = max((c for c in cuts if c <= limit), default=0)
+        if cut == 0:
+            space = window.rfind(" ")
+            cut = space if space > 0 else limit
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        pieces.append(text)
+    return pieces
 
 
 ChannelType = TypeVar("ChannelType", bound=PlatformChannel)

@@ -11,13 +11,12 @@ replies (at most 13, titles at most 20 characters, shortened with "…").
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
-from connectors.base import (
+from bot.conversation.channel import (
     BUTTON_TITLE_KEY,
     BotMessage,
     ChannelError,
@@ -27,6 +26,7 @@ from connectors.base import (
     StatusUpdate,
     text_and_buttons,
 )
+from connectors.base import shorten, split_text
 from connectors.meta import check_signature, post_graph, webhook_router
 
 MAX_TEXT = 2000
@@ -37,31 +37,6 @@ MAX_TITLE = 20
 MAX_PAYLOAD = 1000
 #: Graph API error codes worth retrying (rate limits); HTTP 5xx and 429 are retried too.
 RETRYABLE_CODES = {4, 17, 32, 613}
-_SENTENCE_END = re.compile(r"(?<=[.!?…:])\s+|\n+")
-
-
-def shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Pieces of at most ``limit`` characters, cut between sentences (or words, or anywhere
-    for a single word longer than the limit); a text that fits is left as it is."""
-    text = text.strip()
-    pieces: list[str] = []
-    while len(text) > limit:
-        window = text[: limit + 1]
-        cuts = [m.end() for m in _SENTENCE_END.finditer(window) if m.start() <= limit]
-        cut = max((c for c in cuts if c <= limit), default=0)
-        if cut == 0:
-            space = window.rfind(" ")
-            cut = space if space > 0 else limit
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    if text:
-        pieces.append(text)
-    return pieces
 
 
 def _moment(milliseconds: Any) -> dt.datetime:
@@ -174,7 +149,7 @@ class MessengerChannel(PlatformChannel):
         rendered: list[dict[str, Any]] = []
         for message in messages:
             text, buttons = text_and_buttons(message)
-            pieces = split_text(text) if text else []
+            pieces = split_text(text, MAX_TEXT) if text else []
             if isinstance(message.get("image"), str):
                 rendered.append(
                     {"attachment": {"type": "image", "payload": {"url": message["image"]}}}

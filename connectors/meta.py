@@ -19,7 +19,8 @@ import httpx
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from connectors.base import ChannelError, PlatformChannel, SendError, enabled_channel
+from bot.conversation.channel import ChannelError, PlatformChannel, SendError
+from connectors.base import enabled_channel
 
 SIGNATURE_HEADER = "x-hub-signature-256"
 

@@ -23,18 +23,16 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from connectors.base import (
+from bot.conversation.channel import (
     BUTTON_TITLE_KEY,
     BotMessage,
     ChannelError,
     InboundMessage,
-    NumberedOptions,
     PlatformChannel,
     SendError,
-    enabled_channel,
     text_and_buttons,
 )
-from connectors.messenger import split_text
+from connectors.base import NumberedOptions, enabled_channel, split_text
 
 MAX_BODY = 1600
 SIGNATURE_HEADER = "x-twilio-signature"

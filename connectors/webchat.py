@@ -21,12 +21,18 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 from starlette.types import Receive, Scope, Send
 
+from bot.conversation.channel import (
+    BUTTON_TITLE_KEY,
+    BotMessage,
+    Channel,
+    ChannelError,
+    InboundMessage,
+)
 from bot.conversation.push import PushHub
 from bot.conversation.service import ConversationService, HistoryEntry, engine_sender_id
 from bot.ops.settings import Settings
 from bot.web.client_address import client_address
 from bot.web.rate_limits import Limits
-from connectors.base import BUTTON_TITLE_KEY, BotMessage, Channel, ChannelError, InboundMessage
 from connectors.webchat_access import (
     API_KEY_HEADER,
     COOKIE,

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from fastapi import Request, Response
 from pydantic import SecretStr
 
+from bot.conversation.channel import ChannelError
 from bot.conversation.webchat_sessions import SESSION_SENDER_PREFIX, WebchatSession, WebchatSessions
 from bot.ops.settings import Settings
-from connectors.base import ChannelError
 
 COOKIE = "asistente_webchat"
 API_KEY_HEADER = "X-Api-Key"

@@ -19,18 +19,17 @@ from typing import Any
 
 import httpx
 
-from connectors.base import (
+from bot.conversation.channel import (
     BUTTON_TITLE_KEY,
     BotMessage,
     ChannelError,
     InboundMessage,
-    NumberedOptions,
     PlatformChannel,
     SendError,
     StatusUpdate,
     text_and_buttons,
 )
-from connectors.messenger import shorten, split_text
+from connectors.base import NumberedOptions, shorten, split_text
 from connectors.meta import check_signature, post_graph, webhook_router
 
 MAX_TEXT = 4096

@@ -30,7 +30,8 @@ from sqlalchemy import case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.db import Agent, AgentSession, Team, utcnow
+from bot.storage.tables import Agent, AgentSession, Team
+from bot.storage.time import aware, utcnow
 
 
 class Role(StrEnum):
@@ -133,10 +134,6 @@ AGENT = tuple(Agent.__table__.c)
 
 def _info(row: Any) -> AgentInfo:
     return AgentInfo(row.id, row.username, row.display_name, Role(row.role), row.team, row.active)
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 class AgentDirectory:
@@ -252,8 +249,8 @@ class AgentDirectory:
         if row is None or not row.active:
             await _matches(_DUMMY_HASH, password)
             raise LoginRefused()
-        if row.locked_until is not None and _aware(row.locked_until) > now:
-            raise LoginRefused(_aware(row.locked_until))
+        if row.locked_until is not None and aware(row.locked_until) > now:
+            raise LoginRefused(aware(row.locked_until))
         if not await _matches(row.password_hash, password):
             raise LoginRefused(await self._count_failure(row.id, now))
         token = secrets.token_urlsafe(32)
@@ -272,7 +269,7 @@ class AgentDirectory:
             )
             if unlocked is None:  # locked (or deactivated) while the password was checked
                 locked_until = await db.scalar(select(Agent.locked_until).where(Agent.id == row.id))
-                raise LoginRefused(_aware(locked_until) if locked_until is not None else None)
+                raise LoginRefused(aware(locked_until) if locked_until is not None else None)
             await db.execute(
                 insert(AgentSession).values(
                     token_hash=session_key(token),
@@ -309,7 +306,7 @@ class AgentDirectory:
                 locked = await db.scalar(select(Agent.locked_until).where(Agent.id == agent_id))
             else:
                 locked = result.locked_until
-        return _aware(locked) if locked is not None else None
+        return aware(locked) if locked is not None else None
 
     async def failed_logins(self, agent_id: int) -> tuple[int, dt.datetime | None]:
         """The account's count of wrong passwords and until when it is locked."""
@@ -319,7 +316,7 @@ class AgentDirectory:
                     select(Agent.failed_logins, Agent.locked_until).where(Agent.id == agent_id)
                 )
             ).one()
-        return int(row.failed_logins), _aware(row.locked_until) if row.locked_until else None
+        return int(row.failed_logins), aware(row.locked_until) if row.locked_until else None
 
     async def session(self, token: str) -> Session | None:
         """The live session of a cookie's token (expired, unknown or deactivated: None)."""
@@ -333,9 +330,9 @@ class AgentDirectory:
             ).first()
         if found is None:
             return None
-        if _aware(found.expires_at) <= utcnow() or not found.active:
+        if aware(found.expires_at) <= utcnow() or not found.active:
             return None
-        return Session(_info(found), found.csrf_token, _aware(found.expires_at))
+        return Session(_info(found), found.csrf_token, aware(found.expires_at))
 
     async def logout(self, token: str) -> None:
         async with self._engine.begin() as db:

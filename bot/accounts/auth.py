@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from bot.accounts.agents import AccountError, LoginRefused, Role, Session, session_key
 from bot.handoff.service import HandoffDesk, HandoffError
-from bot.storage.db import utcnow
+from bot.storage.time import utcnow
 from bot.web.client_address import client_address
 from bot.web.rate_limits import Limits
 

@@ -28,6 +28,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.conversation.channel import BotMessage, InboundMessage, PlatformChannel, SendError
 from bot.conversation.rasa_client import EngineUnavailable
 from bot.conversation.service import ENGINE_DOWN_ARTICLE, ConversationService
 from bot.conversation.store import (
@@ -40,8 +41,7 @@ from bot.conversation.store import (
     Pending,
 )
 from bot.knowledge.articles import KnowledgeStore
-from bot.storage.db import utcnow
-from connectors.base import BotMessage, InboundMessage, PlatformChannel, SendError
+from bot.storage.time import utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
-from connectors.base import BotMessage
+from bot.conversation.channel import BotMessage
 
 #: Messages kept for a slow subscriber before the oldest are dropped (it can reload history).
 QUEUE_SIZE = 100

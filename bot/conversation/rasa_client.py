@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import httpx
 
-from connectors.base import BotMessage
+from bot.conversation.channel import BotMessage
 
 logger = logging.getLogger(__name__)
 

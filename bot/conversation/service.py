@@ -14,13 +14,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from bot.conversation.channel import BotMessage, InboundMessage
 from bot.conversation.push import PushHub
 from bot.conversation.rasa_client import EngineUnavailable, RasaClient, take_report
 from bot.conversation.store import SENT, ConversationStore, HistoryEntry, NewReview, Outbound
 from bot.handoff.service import HandoffDesk, take_handoff_request
 from bot.knowledge.articles import KnowledgeStore
-from bot.storage.db import utcnow
-from connectors.base import BotMessage, InboundMessage
+from bot.storage.time import utcnow
 
 __all__ = ["ConversationService", "HistoryEntry", "engine_sender_id"]
 

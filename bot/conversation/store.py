@@ -7,7 +7,7 @@
 - :class:`SqlStore` (scale path, PostgreSQL through asyncpg): SQLAlchemy Core on an
   ``AsyncEngine``, one transaction per write.
 
-The schema is the Alembic one (:mod:`bot.storage.db`); both stores read what the other wrote.
+The schema is the Alembic one (:mod:`bot.storage.tables`); both stores read what the other wrote.
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.storage.db import Conversation, Message, ReviewItem, create_engine, migrate, utcnow
-from connectors.base import BotMessage
+from bot.conversation.channel import BotMessage
+from bot.storage.database import create_engine, migrate
+from bot.storage.tables import Conversation, Message, ReviewItem
+from bot.storage.time import utcnow
 
 logger = logging.getLogger(__name__)
 

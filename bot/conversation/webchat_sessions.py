@@ -20,7 +20,8 @@ from sqlalchemy import DateTime, String, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage.db import Base, utcnow
+from bot.storage.tables import Base
+from bot.storage.time import aware, utcnow
 
 #: Bytes of randomness of a session's token (the cookie) and of its conversation key.
 TOKEN_BYTES = 32
@@ -58,10 +59,6 @@ class WebchatSession:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 class WebchatSessions:
@@ -109,7 +106,7 @@ class WebchatSessions:
             ).first()
         if found is None:
             return None
-        session = WebchatSession(found.sender_id, _aware(found.last_seen_at))
+        session = WebchatSession(found.sender_id, aware(found.last_seen_at))
         if self.clock() - session.last_seen_at > self.idle:
             return None
         return session

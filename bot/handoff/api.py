@@ -31,12 +31,12 @@ from bot.accounts.auth import Current as Current
 from bot.accounts.auth import Desk as Desk
 from bot.accounts.auth import error_response as error_response
 from bot.accounts.auth import require as require
+from bot.conversation.channel import BUTTON_TITLE_KEY
 from bot.handoff import events as console_events
 from bot.handoff.service import DESK_NOTICE, HandoffError, summary
 from bot.handoff.store import OPEN_STATES, State
 from bot.knowledge.search import KnowledgeSearch, sample_questions
-from bot.storage.db import utcnow
-from connectors.base import BUTTON_TITLE_KEY
+from bot.storage.time import utcnow
 
 STATIC = Path(__file__).resolve().parents[1] / "web" / "console"
 NLU_DIR = Path(__file__).resolve().parents[2] / "data" / "nlu"

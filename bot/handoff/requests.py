@@ -9,10 +9,10 @@ import math
 import re
 from dataclasses import dataclass
 
+from bot.conversation.channel import BotMessage
 from bot.conversation.rasa_client import take_report
 from bot.knowledge.handoff_rules import REASONS
 from bot.web.rate_limits import RateLimits
-from connectors.base import BotMessage
 
 _PHONE = re.compile(r"^(?:\+?51)?(9\d{8}|0[1-8]\d{6,7}|[1-8]\d{6})$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[a-z]{2,24}$", re.IGNORECASE)

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.accounts.agents import AgentDirectory, AgentInfo, Role
+from bot.conversation.channel import BotMessage, InboundMessage
 from bot.conversation.rasa_client import EngineUnavailable, RasaClient
 from bot.handoff.access import may_see
 from bot.handoff.hub import ConsoleHub as ConsoleHub
@@ -45,9 +46,8 @@ from bot.knowledge.handoff_rules import (
     OfficeHours,
 )
 from bot.knowledge.tax.amounts import fold
-from bot.storage.db import utcnow
+from bot.storage.time import utcnow
 from bot.web.rate_limits import LimitExceeded, RateLimits
-from connectors.base import BotMessage, InboundMessage
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversation.store import HistoryEntry
-from bot.storage.db import (
+from bot.storage.tables import (
     Agent,
     AuditEntry,
     CallbackRow,
@@ -28,8 +28,8 @@ from bot.storage.db import (
     HandoffRow,
     Message,
     Team,
-    utcnow,
 )
+from bot.storage.time import aware, utcnow
 
 
 class State(StrEnum):
@@ -86,13 +86,6 @@ class CallbackRequest:
     topic: str
     status: str
     created_at: dt.datetime
-
-
-def aware(moment: dt.datetime | None) -> dt.datetime | None:
-    """SQLite gives naive datetimes back (stored in UTC)."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _session_start(

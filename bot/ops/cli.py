@@ -313,7 +313,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     from bot.handoff.store import HandoffStore
     from bot.knowledge.handoff_rules import HandoffRules
     from bot.ops.settings import DEFAULT_DATABASE_URL
-    from bot.storage.db import create_engine, migrate
+    from bot.storage.database import create_engine, migrate
 
     if not args.password_stdin:
         print("error: pass the password on stdin with --password-stdin", file=sys.stderr)
@@ -347,7 +347,7 @@ def _workbench(job: Any) -> int:
     import httpx
 
     from bot.conversation.rasa_client import EngineUnavailable, RasaClient
-    from bot.storage.db import create_engine, migrate
+    from bot.storage.database import create_engine, migrate
     from bot.workbench.model_registry import DeployRefused, ModelRegistry
     from bot.workbench.training import MODELS
 

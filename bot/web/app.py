@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot import __version__
 from bot.accounts.agents import AgentDirectory, Role
 from bot.accounts.auth import COOKIE, ConsoleError, error_response, require
+from bot.conversation.channel import ChannelError, PlatformChannel
 from bot.conversation.delivery import Delivery
 from bot.conversation.push import PushHub
 from bot.conversation.rasa_client import RasaClient
@@ -34,7 +35,7 @@ from bot.handoff.store import Handoff, HandoffStore
 from bot.knowledge.articles import KnowledgeStore
 from bot.knowledge.handoff_rules import HandoffRulesStore
 from bot.ops.settings import Settings
-from bot.storage.db import create_engine
+from bot.storage.database import create_engine
 from bot.web.client_address import networks
 from bot.web.rate_limits import LimitExceeded, RateLimits
 from bot.web.security_headers import SecurityHeaders
@@ -46,7 +47,6 @@ from bot.workbench.training import MODELS
 from bot.workbench.training_data import TrainingData
 from bot.workbench.training_jobs import TrainingJobs
 from connectors import messenger, twilio, webchat, whatsapp
-from connectors.base import ChannelError, PlatformChannel
 
 logger = logging.getLogger(__name__)
 

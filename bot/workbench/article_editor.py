@@ -33,9 +33,9 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.handoff.store import aware
 from bot.knowledge.articles import Article, KnowledgeError, parse_article
-from bot.storage.db import ArticleVersion, utcnow
+from bot.storage.tables import ArticleVersion
+from bot.storage.time import aware, utcnow
 from bot.workbench.training_data import lists_indented, round_trip_yaml
 from connectors.messenger import MessengerChannel
 from connectors.whatsapp import WhatsAppChannel

@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.handoff.store import aware
 from bot.knowledge.tax.amounts import fold
-from bot.storage.db import Conversation, HandoffRow, ReviewItem, utcnow
+from bot.storage.tables import Conversation, HandoffRow, ReviewItem
+from bot.storage.time import aware, utcnow
 from bot.workbench.personal_data import mask, with_placeholders
 
 OPEN, ANNOTATED, OUT_OF_SCOPE, SPAM, DISMISSED = (

@@ -19,10 +19,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversation.rasa_client import EngineUnavailable, RasaClient
-from bot.handoff.store import aware
 from bot.ops.engine_env import engine_bin, engine_environ
 from bot.ops.settings import ROOT
-from bot.storage.db import ModelRow, utcnow
+from bot.storage.tables import ModelRow
+from bot.storage.time import aware, utcnow
 
 HELDOUT = ROOT / "heldout" / "heldout.yml"
 CONVERSATIONS = ROOT / "heldout" / "conversations"

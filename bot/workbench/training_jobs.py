@@ -21,10 +21,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversation.rasa_client import RasaClient
-from bot.handoff.store import aware
 from bot.ops.engine_env import engine_bin, engine_environ
 from bot.ops.settings import ROOT
-from bot.storage.db import TrainingJob, utcnow
+from bot.storage.tables import TrainingJob
+from bot.storage.time import aware, utcnow
 from bot.workbench.model_registry import (
     EVALUATIONS,
     ModelRegistry,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.base import BUTTON_TITLE_KEY, ChannelError
-from connectors.messenger import MessengerChannel, shorten, split_text
+from bot.conversation.channel import BUTTON_TITLE_KEY, ChannelError
+from connectors.base import shorten, split_text
+from connectors.messenger import MAX_TEXT, MessengerChannel
 from connectors.meta import check_signature, check_subscription, sign
 
 SECRET = "app-secret-for-tests"
@@ -91,14 +92,14 @@ def test_subscription() -> None:
 def test_text_is_split_between_sentences_at_2000_characters() -> None:
     sentence = "Esta es una oración de prueba con algo de contenido. "
     text = sentence * 100  # about 5,300 characters
-    pieces = split_text(text)
+    pieces = split_text(text, MAX_TEXT)
     assert all(len(p) <= 2000 for p in pieces) and len(pieces) == 3
     assert all(p.endswith(".") for p in pieces)
     assert " ".join(pieces).split() == text.split()
     fits = "¡Hola! Soy el asistente.\nTe ayudo con tu RUC."
-    assert split_text(fits) == [fits]  # left as it is, line breaks included
+    assert split_text(fits, MAX_TEXT) == [fits]  # left as it is, line breaks included
     long_word = "x" * 4500
-    assert [len(p) for p in split_text(long_word)] == [2000, 2000, 500]
+    assert [len(p) for p in split_text(long_word, MAX_TEXT)] == [2000, 2000, 500]
 
 
 def test_up_to_three_buttons_with_a_short_text_are_a_button_template() -> None:

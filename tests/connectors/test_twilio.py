@@ -8,7 +8,7 @@ import urllib.parse
 import httpx
 import pytest
 
-from connectors.base import ChannelError
+from bot.conversation.channel import ChannelError
 from connectors.twilio import PROFILE_NAME_KEY, TwilioChannel, signature
 
 # The example of Twilio's request-validation documentation (and of its official SDKs' tests).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.base import BUTTON_TITLE_KEY, ChannelError
+from bot.conversation.channel import BUTTON_TITLE_KEY, ChannelError
 from connectors.whatsapp import PROFILE_NAME_KEY, WhatsAppChannel
 
 

@@ -1,9 +1,9 @@
 """Alembic environment: runs the migrations on the connection that
-:func:`bot.storage.db.migrate` passes."""
+:func:`bot.storage.database.migrate` passes."""
 
 from alembic import context
 
-from bot.storage.db import Base
+from bot.storage.tables import Base
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata)

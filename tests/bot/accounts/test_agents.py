@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.accounts.agents import LOCKOUT, MAX_FAILED_LOGINS, AgentDirectory, LoginRefused, Role
 from bot.conversation.store import open_store
-from bot.storage.db import Agent, create_engine, utcnow
+from bot.storage.database import create_engine
+from bot.storage.tables import Agent
+from bot.storage.time import utcnow
 from tests.bot.databases import BACKENDS, database_url
 
 PASSWORD = "una-clave-larga-123"

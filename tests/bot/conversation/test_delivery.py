@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.conversation.channel import PlatformChannel
 from bot.conversation.delivery import Delivery
 from bot.conversation.push import PushHub
 from bot.conversation.rasa_client import RasaClient
@@ -20,7 +21,6 @@ from bot.conversation.service import ConversationService
 from bot.conversation.store import ConversationStore, Outbound, open_store
 from bot.knowledge.articles import KnowledgeStore
 from bot.ops.settings import ROOT
-from connectors.base import PlatformChannel
 from connectors.messenger import MessengerChannel
 from connectors.twilio import TwilioChannel
 from connectors.whatsapp import WhatsAppChannel

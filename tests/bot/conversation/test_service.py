@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.conversation.channel import InboundMessage
 from bot.conversation.push import PushHub
 from bot.conversation.rasa_client import RasaClient
 from bot.conversation.service import ConversationService
@@ -20,8 +21,8 @@ from bot.conversation.store import open_store
 from bot.knowledge.articles import KnowledgeStore
 from bot.ops.processes import free_port
 from bot.ops.settings import ROOT
-from bot.storage.db import Conversation, Message, create_engine, migrate
-from connectors.base import InboundMessage
+from bot.storage.database import create_engine, migrate
+from bot.storage.tables import Conversation, Message
 from tests.bot.databases import BACKENDS, database_url
 
 

@@ -21,7 +21,8 @@ from bot.conversation.store import (
     open_store,
 )
 from bot.ops.processes import free_port
-from bot.storage.db import Conversation, Message, create_engine
+from bot.storage.database import create_engine
+from bot.storage.tables import Conversation, Message
 from tests.bot.databases import BACKENDS, database_url
 
 

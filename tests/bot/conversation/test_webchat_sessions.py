@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversation.webchat_sessions import WebchatSessionRow, WebchatSessions
 from bot.ops.settings import Settings
-from bot.storage.db import create_engine, migrate
+from bot.storage.database import create_engine, migrate
 from bot.web.app import create_app
 from connectors.webchat_access import COOKIE
 

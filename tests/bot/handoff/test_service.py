@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import insert
 
 from bot.accounts.agents import AgentDirectory, AgentInfo, Role
+from bot.conversation.channel import BotMessage, InboundMessage
 from bot.conversation.store import open_store
 from bot.handoff.access import may_see
 from bot.handoff.hub import SESSION_ENDED
@@ -28,9 +29,9 @@ from bot.handoff.service import (
 from bot.handoff.store import Handoff, HandoffStore, State
 from bot.knowledge.articles import KnowledgeStore
 from bot.knowledge.handoff_rules import HandoffRulesStore
-from bot.storage.db import Message, create_engine
+from bot.storage.database import create_engine
+from bot.storage.tables import Message
 from bot.web.rate_limits import RateLimits
-from connectors.base import BotMessage, InboundMessage
 from tests.bot.databases import BACKENDS, database_url
 
 ROOT = Path(__file__).resolve().parents[3]

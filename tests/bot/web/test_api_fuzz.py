@@ -38,7 +38,7 @@ from bot.accounts.agents import AgentDirectory, Role
 from bot.handoff.api import COOKIE, CSRF_HEADER
 from bot.ops.processes import free_port
 from bot.ops.settings import Settings
-from bot.storage.db import create_engine
+from bot.storage.database import create_engine
 from bot.web.app import create_app
 from bot.workbench import training_jobs
 from connectors.webchat_access import COOKIE as WEBCHAT_COOKIE

@@ -13,7 +13,7 @@ import pytest
 
 from bot.conversation.rasa_client import RasaClient
 from bot.conversation.store import open_store
-from bot.storage.db import create_engine
+from bot.storage.database import create_engine
 from bot.workbench.model_registry import (
     DeployRefused,
     ModelRegistry,

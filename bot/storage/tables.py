@@ -1,13 +1,13 @@
-"""Gateway database: conversations and their messages (SQLite by default, PostgreSQL at scale).
+"""The gateway database's tables, one class per table, grouped by the room that owns them:
+conversations and their messages, the review inbox, accounts and their audit log, handoffs,
+the workbench's models, training jobs and article versions.
 
-The schema is owned by Alembic migrations (``bot/storage/migrations``); :func:`migrate` brings a
-database to the latest revision and runs at start-up.
+Their schema is created and changed only by the Alembic migrations (``bot/storage/migrations``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -21,18 +21,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
     text,
 )
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -268,40 +259,3 @@ class ArticleVersion(Base):
     content: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-
-
-def _sqlite_pragmas(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
-
-
-def create_engine(database_url: str) -> AsyncEngine:
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    # hide_parameters: a failed statement's error must not carry a citizen's message into logs.
-    engine = create_async_engine(database_url, hide_parameters=True)
-    if url.get_backend_name() == "sqlite":
-        _sqlite_pragmas(engine.sync_engine)
-    return engine
-
-
-async def migrate(engine: AsyncEngine) -> None:
-    """Upgrade the database to the latest migration (idempotent)."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
-
-
-def _upgrade(connection: Connection) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    command.upgrade(config, "head")
