@@ -35,16 +35,21 @@ test: setup lint typecheck unit unit-engine validate train nlu-eval conversation
 lint: .venv/.installed
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports  # which room may import which: [tool.importlinter] in pyproject.toml
 
+# The whole project, then what the action server runs (the shared folder and the actions) under
+# Python 3.10's rules.
 typecheck: .venv/.installed
 	.venv/bin/mypy
+	.venv/bin/mypy --python-version 3.10 bot/knowledge actions
 
 unit: .venv/.installed
 	$(PY) -m pytest -m "not e2e and not browser" -q $(NO_TESTS_OK)
 
+# The engine's tests, and the shared folder's (bot/knowledge) on the engine's Python 3.10 too.
 unit-engine: .venv-rasa/.installed
-	$(ENGINE_PY) -m pytest -c tests/actions/pytest.ini --confcutdir=tests/actions -q tests/actions tests/engine \
-		$(NO_TESTS_OK)
+	$(ENGINE_PY) -m pytest -c tests/actions/pytest.ini --rootdir=. --confcutdir=tests/actions -q \
+		tests/actions tests/engine tests/bot/knowledge $(NO_TESTS_OK)
 
 validate: .venv-rasa/.installed
 	$(PY) -m bot check-knowledge

@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge_answers import knowledge, utter_article, utter_text
-from bot.knowledge.tax.amounts import find_amounts, fold, soles
+from bot.knowledge.tax.amounts import find_amounts, soles
 from bot.knowledge.tax.calculators import (
     ADD,
     BOTH,
@@ -32,6 +32,7 @@ from bot.knowledge.tax.calculators import (
     uit_to_soles,
 )
 from bot.knowledge.tax.rules import TaxRulesStore, TaxYear
+from bot.knowledge.text import fold
 
 _rules: Optional[TaxRulesStore] = None
 #: Words that place the business in the reduced-IGV group (restaurants, hotels, lodging).

@@ -17,9 +17,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.knowledge_answers import knowledge, utter_article, utter_text
-from bot.knowledge.tax.amounts import fold
 from bot.knowledge.tax.cronograma import Cronograma, group_of, months_es
 from bot.knowledge.tax.ruc import find_ruc, is_valid_ruc
+from bot.knowledge.text import fold
 
 ARTICLE = "cronograma"
 _DIGIT = re.compile(

@@ -1,9 +1,9 @@
 """Decide that a conversation needs a person; the gateway owns the handoff itself.
 
-An action asks for it by attaching ``{"handoff": {reason, team, intent, confidence}}`` to a bot
-message (the message's ``custom`` payload); the gateway strips it before the citizen's channel
-sees the message. When and to which team come from ``data/handoff/``
-(:mod:`bot.knowledge.handoff_rules`):
+An action asks for it by attaching a :class:`bot.contract.HandoffRequest` (reason, team,
+intent, confidence) to a bot message (the message's ``custom`` payload); the gateway strips it
+before the citizen's channel sees the message. When and to which team come from
+``data/handoff/`` (:mod:`bot.knowledge.handoff_rules`):
 
 - the citizen asks for a person (``pedir_humano``) or is fed up with the assistant
   (``frustracion``): :class:`ActionDerivar`, to the default team;
@@ -20,15 +20,9 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.contract import ASKED, FRUSTRATION, REPEATED, TOPIC, HandoffRequest
 from bot.knowledge.clarification import FALLBACK_INTENT
-from bot.knowledge.handoff_rules import (
-    ASKED,
-    FRUSTRATION,
-    REPEATED,
-    TOPIC,
-    Escalation,
-    HandoffRulesStore,
-)
+from bot.knowledge.handoff_rules import Escalation, HandoffRulesStore
 
 #: Why ``action_derivar`` hands over, by the intent it answers.
 REASON_OF_INTENT = {"pedir_humano": ASKED, "frustracion": FRUSTRATION}
@@ -58,14 +52,7 @@ def handoff_request(
     reason: str, team: str, intent: str, confidence: Optional[float]
 ) -> Dict[str, Any]:
     """The payload that asks the gateway to hand the conversation to ``team``."""
-    return {
-        "handoff": {
-            "reason": reason,
-            "team": team,
-            "intent": intent,
-            "confidence": round(float(confidence or 0.0), 4),
-        }
-    }
+    return HandoffRequest(reason, team, intent, round(float(confidence or 0.0), 4)).as_custom()
 
 
 def latest_intent(tracker: Tracker) -> Tuple[str, float]:

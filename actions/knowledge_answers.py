@@ -11,6 +11,8 @@ from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import answer_handoff, escalation, handoff_request, latest_intent
+from bot import contract
+from bot.contract import NOT_UNDERSTOOD, Clarification
 from bot.knowledge import clarification
 from bot.knowledge.articles import (
     SYSTEM_ARTICLES,
@@ -19,7 +21,6 @@ from bot.knowledge.articles import (
     KnowledgeStore,
 )
 from bot.knowledge.clarification import FALLBACK_INTENT, MAX_CANDIDATES, MIN_SEARCH_SCORE, offerable
-from bot.knowledge.handoff_rules import NOT_UNDERSTOOD
 from bot.knowledge.search import KnowledgeSearch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,10 +57,6 @@ def use_knowledge(store: KnowledgeStore) -> None:
     _store = store
 
 
-#: Key of the custom payload naming the article an answer came from.
-RATED_KEY = "article"
-
-
 def utter_article(
     dispatcher: CollectingDispatcher,
     article: Article,
@@ -80,7 +77,7 @@ def utter_article(
 def channel_of(tracker: Tracker) -> Optional[str]:
     """The channel the gateway named in the message's metadata."""
     metadata = tracker.latest_message.get("metadata") or {}
-    channel = metadata.get("channel") if isinstance(metadata, dict) else None
+    channel = metadata.get(contract.CHANNEL) if isinstance(metadata, dict) else None
     return channel if isinstance(channel, str) else None
 
 
@@ -111,10 +108,10 @@ class ActionAnswer(Action):
         report: Dict[str, Any] = dict(answer_handoff(tracker) or {})
         if article is not None:
             # The gateway offers 👍/👎 on answers from an article (the review inbox).
-            report[RATED_KEY] = article.id
+            report[contract.ARTICLE] = article.id
         utter_article(dispatcher, article or kb.require("fallback"), tracker, report or None)
         text = str(tracker.latest_message.get("text") or "")
-        if article is not None and not text.startswith("/") and "handoff" not in report:
+        if article is not None and not text.startswith("/") and contract.HANDOFF not in report:
             offer_second_question(dispatcher, kb, text, article.id)
         return []
 
@@ -159,8 +156,9 @@ def _previous_turn_misunderstood(tracker: Tracker) -> bool:
         kind = event.get("event")
         if kind == "bot" and seen_latest:
             custom = (event.get("data") or {}).get("custom") or {}
-            report = custom.get("clarification") if isinstance(custom, dict) else None
-            answered = answered or bool(isinstance(report, dict) and report.get("answered"))
+            raw = custom.get(contract.CLARIFICATION) if isinstance(custom, dict) else None
+            report = Clarification.read(raw)
+            answered = answered or bool(report is not None and report.answered)
         if kind != "user":
             continue
         if not seen_latest:
@@ -181,11 +179,12 @@ class ActionClarify(Action):
       buttons: the NLU's best guesses first, then search hits.
     - Nothing to offer (no word the knowledge base knows): "no te entendí" and the menu.
     - A second misunderstanding in a row: the polite fallback, and the gateway is asked for a
-      person (``custom.handoff``, reason ``no_entiende``).
+      person (a :class:`bot.contract.HandoffRequest`, reason ``no_entiende``).
 
-    Every such message is reported to the gateway (``custom.clarification``: the intents with
-    their confidences, what was offered, and the article ``answered`` when the search decided)
-    for the admins' review inbox; the gateway strips it before the citizen's channel sees it.
+    Every such message is reported to the gateway (a :class:`bot.contract.Clarification`: the
+    intents with their confidences, what was offered, and the article ``answered`` when the
+    search decided) for the admins' review inbox; the gateway strips it before the citizen's
+    channel sees it.
     """
 
     def name(self) -> Text:
@@ -208,11 +207,11 @@ class ActionClarify(Action):
             offerable(kb),
             known_words=index.knows(text),
         )
-        report: Dict[str, Any] = {"clarification": {"intents": intents, "offered": []}}
+        report: Dict[str, Any] = Clarification(intents).as_custom()
         if decision.kind == clarification.ANSWER_SEARCHED and decision.intent:
             article = kb.require(decision.intent)
-            report["clarification"].update(offered=[f"/{article.id}"], answered=article.id)
-            report[RATED_KEY] = article.id
+            report = Clarification(intents, [f"/{article.id}"], article.id).as_custom()
+            report[contract.ARTICLE] = article.id
             utter_article(dispatcher, article, tracker)
             dispatcher.utter_message(
                 text=kb.require(CLARIFY_ARTICLE).render("te_sirvio"), json_message=report
@@ -238,7 +237,7 @@ class ActionClarify(Action):
             return []
         candidates = [kb.require(i) for i in decision.candidates]
         buttons = [{"title": a.title, "payload": f"/{a.id}"} for a in candidates]
-        report["clarification"]["offered"] = [b["payload"] for b in buttons]
+        report = Clarification(intents, [b["payload"] for b in buttons]).as_custom()
         # The prompt's own buttons (e.g. "Ninguna de estas") follow the candidates.
         prompt = kb.require(CLARIFY_ARTICLE)
         dispatcher.utter_message(

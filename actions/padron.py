@@ -19,9 +19,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.knowledge_answers import knowledge, utter_article, utter_text
 from bot.knowledge.articles import Article
-from bot.knowledge.padron.store import PadronError, PadronNotLoaded, PadronStore, open_padron
-from bot.knowledge.tax.amounts import fold
+from bot.knowledge.padron import open_padron
+from bot.knowledge.padron.records import PadronError, PadronNotLoaded, PadronStore
 from bot.knowledge.tax.ruc import find_ruc, mask_ruc, validate_ruc
+from bot.knowledge.text import fold
 
 logger = logging.getLogger(__name__)
 ARTICLE = "consulta_ruc"

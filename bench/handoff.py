@@ -26,10 +26,10 @@ from typing import Any
 import httpx
 import websockets
 
-from bench.load import API_HEADERS, API_KEY, percentile
-from bot.handoff.api import COOKIE, CSRF_HEADER
+from bench.load_driver import API_HEADERS, API_KEY, percentile
 from bot.ops import processes
 from bot.ops.settings import ROOT, Settings
+from bot.web.deps import COOKIE, CSRF_HEADER
 from bot.workbench.training import model_path, train
 
 RESULTS = ROOT / "var" / "results" / "bench"

@@ -7,38 +7,35 @@
    b. Rasa's own REST channel directly, same model, same Rasa process,
    c. the gateway with the same data trained on Rasa's default config (DIET, TED, UnexpecTED).
    Everything runs in one run on this machine, loopback only.
+
+The users and their conversations are in bench/load_driver.py, the document's sections in
+bench/report.py; the other benchmarks (padrón, webhooks, handoff, workbench) are run from here.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import os
-import platform
-import secrets
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from bench.load_driver import API_KEY, Load, Send, gateway_sender, rasa_sender, run_load
+from bench.report import render, render_answers, render_handoff, render_issue3, render_webhooks
 from bot.knowledge.articles import load_knowledge
 from bot.ops import processes
-from bot.ops.cli import HELDOUT, HELDOUT_OUTSIDE, evaluate_nlu
 from bot.ops.engine_env import engine_bin, engine_environ
 from bot.ops.processes import free_ports
 from bot.ops.settings import ROOT, Settings
-from bot.workbench.answer_evaluation import AnswerReport, evaluate_file
+from bot.workbench.answer_evaluation import evaluate_file
+from bot.workbench.evaluation import HELDOUT, HELDOUT_OUTSIDE, evaluate_nlu
 from bot.workbench.training import train
-from connectors.webchat_access import API_KEY_HEADER
 
 DOC = ROOT / "docs" / "benchmarks.md"
 RESULTS = ROOT / "var" / "results" / "bench"
@@ -50,99 +47,6 @@ PIPELINES = [
     ("bench/config-diet.yml", "spaCy tokenizer + n-grams + DIETClassifier (100 epochs); rules"),
     ("bench/config-default.yml", "Rasa default: DIET + ResponseSelector; TED + UnexpecTED"),
 ]
-CONVERSATIONS = [
-    ["hola", "como saco mi ruc", "cuanto cuesta sacar el ruc", "que regimen me conviene",
-     "gracias"],
-    ["buenas tardes", "que es la clave sol", "me olvide mi clave sol",
-     "cuando vence mi declaracion", "chau"],
-    ["oe una consulta", "diferencia entre boleta y factura", "desde que monto doy boleta",
-     "como emito factura electronica", "gracias causa"],
-    ["hola", "cuanto es la uit", "cuanto es el igv", "que es el nuevo rus", "ok gracias"],
-]  # fmt: skip
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The value below which a share ``q`` of ``values`` falls (NaN for none)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
-
-
-@dataclass
-class Load:
-    name: str
-    latencies_ms: list[float]
-    seconds: float
-    errors: int
-
-    @property
-    def throughput(self) -> float:
-        """Messages answered (errors excluded) per second."""
-        return len(self.latencies_ms) / self.seconds
-
-    def pct(self, q: float) -> float:
-        return percentile(self.latencies_ms, q)
-
-
-Send = Callable[[httpx.AsyncClient, str, str], Awaitable[bool]]
-
-#: The benchmarks call the web chat as an integrator's server (naming each conversation) with
-#: this run's key, which their gateways accept (WEBCHAT_API_KEYS).
-API_KEY = secrets.token_urlsafe(32)
-API_HEADERS = {API_KEY_HEADER: API_KEY}
-
-
-async def run_load(name: str, send: Send, users: int, rounds: int) -> Load:
-    """``users`` concurrent users, each holding ``rounds`` 5-turn conversations."""
-    latencies: list[float] = []
-    errors = 0
-
-    async def user(index: int, http: httpx.AsyncClient) -> None:
-        nonlocal errors
-        for r in range(rounds):
-            sender = f"bench-{uuid.uuid4().hex[:12]}"
-            for text in CONVERSATIONS[(index + r) % len(CONVERSATIONS)]:
-                started = time.perf_counter()
-                try:
-                    ok = await send(http, sender, text)
-                except (httpx.HTTPError, ValueError):  # transport failure, body not JSON
-                    ok = False
-                if ok:
-                    latencies.append((time.perf_counter() - started) * 1000)
-                else:
-                    errors += 1
-
-    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        # Warm-up: one conversation, not measured.
-        for text in CONVERSATIONS[0]:
-            await send(http, "bench-warmup", text)
-        started = time.perf_counter()
-        await asyncio.gather(*(user(i, http) for i in range(users)))
-        seconds = time.perf_counter() - started
-    return Load(name, latencies, seconds, errors)
-
-
-def gateway_sender(base_url: str, notice: str) -> Send:
-    async def send(http: httpx.AsyncClient, sender: str, text: str) -> bool:
-        response = await http.post(
-            f"{base_url}/webhooks/webchat",
-            json={"sender": sender, "message": text},
-            headers=API_HEADERS,
-        )
-        replies = response.json() if response.status_code == 200 else []
-        return bool(replies) and replies[0].get("text") != notice
-
-    return send
-
-
-def rasa_sender(rasa_url: str) -> Send:
-    async def send(http: httpx.AsyncClient, sender: str, text: str) -> bool:
-        response = await http.post(
-            f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
-        )
-        return response.status_code == 200 and bool(response.json())
-
-    return send
 
 
 def fresh_training(config: str) -> tuple[Path, float]:
@@ -165,18 +69,6 @@ def parse_latency(model: Path) -> dict[str, float]:
     ).stdout  # fmt: skip
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     return result
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()} gateway"
 
 
 def main() -> int:
@@ -351,61 +243,6 @@ def main() -> int:
     return 0
 
 
-def render_answers(
-    answers: dict[str, tuple[AnswerReport, AnswerReport]], heldout_macro_f1: float
-) -> str:
-    """Both held-out sets as the citizen meets them: answered right, misrouted or asked."""
-    rows = []
-    for name, (report, nlu_only) in answers.items():
-        for label, r in (("NLU + knowledge search (as deployed)", report), ("NLU alone", nlu_only)):
-            rows.append(
-                f"| `{name}` | {label} | {r.n} | {r.accuracy:.3f} | {r.macro_f1:.3f} | "
-                f"{r.misroute_rate:.1%} | {r.clarification_rate:.1%} | {r.searched_rate:.1%} |"
-            )
-    outside = answers[HELDOUT_OUTSIDE.name][0]
-    checks = [
-        ("outside-phrased set: accuracy ≥ 0.92", f"{outside.accuracy:.3f}",
-         outside.accuracy >= 0.92),
-        ("outside-phrased set: misroutes ≤ 3%", f"{outside.misroute_rate:.1%}",
-         outside.misroute_rate <= 0.03),
-        ("outside-phrased set: clarifications ≤ 10%", f"{outside.clarification_rate:.1%}",
-         outside.clarification_rate <= 0.10),
-        ("existing held-out file: NLU macro-F1 ≥ 0.97 (Rasa's report)", f"{heldout_macro_f1:.3f}",
-         heldout_macro_f1 >= 0.97),
-    ]  # fmt: skip
-    targets = "\n".join(f"| {t} | {m} | {'yes' if ok else 'no'} |" for t, m, ok in checks)
-    pairs = ", ".join(
-        f"{expected} → {answered} ({n})"
-        for (expected, answered), n in outside.misroutes().most_common(8)
-    )
-    table = "\n".join(rows)
-    return f"""
-## Answers to citizens' questions: two held-out sets (issue #11)
-
-`heldout/heldout.yml` was written by the team in the training data's style;
-`heldout/heldout_outside.yml` ({outside.n} questions) was written apart from the training data,
-phrased as outside sources phrase things (official FAQ headings, forum posts, fanpage comments,
-WhatsApp, other countries' Spanish). Neither is trained on (a unit test checks no question is in
-`data/nlu/`), and neither set any threshold. Each question is parsed by the project model and
-then decided as the engine decides (`bot/knowledge/clarification.py`): the NLU's intent when it
-reaches the fallback threshold, else the knowledge search as a second signal, a clarification or "no
-te entendí". **Right**: answered with its own article; **misrouted**: answered confidently with
-another; **asked**: a clarification or "no te entendí". "NLU alone" replays the same rankings
-without the search (the obvious alternative). `python -m bot evaluate-answers` gives the same
-figures.
-
-| set | decision | questions | accuracy | macro-F1 | misroutes | asked | answered by search |
-|---|---|---|---|---|---|---|---|
-{table}
-
-Most frequent misroutes on the outside-phrased set: {pairs or "none"}.
-
-| target (issue #11) | measured | met |
-|---|---|---|
-{targets}
-"""
-
-
 def confusion_pairs(report_path: Path) -> list[tuple[str, str, int]]:
     """(intent, predicted instead, times) from Rasa's intent report, most frequent first."""
     if not report_path.exists():
@@ -428,226 +265,6 @@ def search_quality(python: list[str]) -> dict[str, Any]:
     ).stdout  # fmt: skip
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result
-
-
-def render_issue3(
-    confusions: list[tuple[str, str, int]],
-    search: list[dict[str, Any]],
-    padron: dict[str, Any] | None,
-) -> str:
-    pairs = "\n".join(f"| {a} | {b} | {n} |" for a, b, n in confusions) or "| — | — | 0 |"
-    search_rows = "\n".join(
-        f"| {'folded + spaCy lemmas' if run['lemmas'] else 'folded words'} | {t['min_score']:.0f} "
-        f"| {t['recall_at_3']:.3f} | {t['out_of_scope_offered']}/{t['out_of_scope']} |"
-        for run in search
-        for t in run["thresholds"]
-    )
-    text = f"""
-## NLU confusion pairs (project config, held-out file)
-
-Which intent was predicted instead of the right one, and how often (`var/results/nlu-config`).
-
-| intent | predicted instead | times |
-|---|---|---|
-{pairs}
-
-## Knowledge search (clarification step)
-
-BM25 over each article's title (×3), its intent's training questions (×2) and its answer, on
-the held-out questions: recall@3 is how often the right article is among the three offered;
-the last column how many out-of-scope questions still got an offer. `bench/search_quality.py`.
-
-| words | min score | recall@3 | out-of-scope offered |
-|---|---|---|---|
-{search_rows}
-
-The action server uses folded words (no spaCy in the action server) and a minimum score of 4
-(`MIN_SEARCH_SCORE` in `bot/knowledge/clarification.py`): lemmas did not find more of the right
-articles here and offered more out-of-scope ones.
-"""
-    if padron is None:
-        return text + "\n## Padrón reducido del RUC\n\nNot run (`--skip-padron`).\n"
-    imp, look, base = padron["import"], padron["lookup"], padron.get("pandas_baseline")
-    skipped = ", ".join(f"{reason} {n:,}" for reason, n in sorted(imp["skipped"].items()))
-    baseline = (
-        f"| pandas {base['pandas']} `read_csv` + `to_sql` + index (no validation) | "
-        f"{base['rows_per_s']:,.0f} | {base['seconds']:.0f} | {base['peak_rss_mb']:.0f} |"
-        if base and "rows_per_s" in base
-        else "| pandas baseline | unavailable | | |"
-    )
-    checks = [
-        ("import ≥ 250,000 rows/s", f"{imp['rows_per_s']:,.0f}", imp["rows_per_s"] >= 250_000),
-        ("import peak RSS ≤ 500 MB", f"{imp['peak_rss_mb']:.0f} MB", imp["peak_rss_mb"] <= 500),
-        ("lookup p99 ≤ 2 ms", f"{look['p99_ms']:.3f} ms", look["p99_ms"] <= 2),
-    ]
-    targets = "\n".join(f"| {t} | {m} | {'yes' if ok else 'no'} |" for t, m, ok in checks)
-    ours_row = (
-        "| `python -m bot import-padron` (every row checked, atomic swap, RUC index) | "
-        f"{imp['rows_per_s']:,.0f} | {imp['seconds']:.0f} | {imp['peak_rss_mb']:.0f} |"
-    )
-    return (
-        text
-        + f"""
-## Padrón reducido del RUC: import and lookup
-
-A generated padrón of {padron["rows"]:,} rows ({padron["file_mb"]:,.0f} MB) in SUNAT's format
-(ISO-8859-1, `|`, 15 columns, malformed rows included), imported into SQLite in a child
-process (`bench/padron.py`, run by `make bench`).
-
-| import | rows/s | seconds | peak RSS MB |
-|---|---|---|---|
-{ours_row}
-{baseline}
-
-- Imported {imp["imported"]:,} RUCs; skipped {sum(imp["skipped"].values()):,} ({skipped}).
-- {look["n"]:,} lookups (half not in the padrón): p50 {look["p50_ms"]:.3f} ms, p99
-  {look["p99_ms"]:.3f} ms, max {look["max_ms"]:.3f} ms.
-
-| target (issue #3) | measured | met |
-|---|---|---|
-{targets}
-"""
-    )
-
-
-def render_webhooks(webhooks: dict[str, Any] | None) -> str:
-    if webhooks is None:
-        return "\n## Messenger webhooks\n\nNot run (`--skip-webhooks`).\n"
-    burst, e2e, cpu = webhooks["burst"], webhooks["end_to_end"], webhooks["cpu_ms_per_message"]
-    rows = [
-        (
-            f"acknowledgement under {burst['rate']} webhooks/s for {burst['seconds']:.0f} s "
-            f"({burst['n']} webhooks)",
-            f"p50 {burst['p50_ms']:.1f} ms, p99 {burst['p99_ms']:.1f} ms (target p99 ≤ 100 ms: "
-            f"{'yes' if burst['p99_ms'] <= 100 else 'no'}); all answered: "
-            f"{'yes' if burst['answered'] else 'no'}",
-        ),
-        (
-            f"end to end, {e2e['users']} conversations × 5 turns (webhook in → Send API call)",
-            f"p50 {e2e['p50_ms']:.0f} ms, p95 {e2e['p95_ms']:.0f} ms",
-        ),
-        (
-            "gateway CPU per message",
-            f"Messenger {cpu['messenger']:.1f} ms, web chat {cpu['webchat']:.1f} ms",
-        ),
-    ]
-    table = "\n".join(f"| {measure} | {result} |" for measure, result in rows)
-    return f"""
-## Messenger webhooks
-
-The real stack with Messenger on and a local fake of the Graph API (`bench/webhooks.py`).
-
-| measure | result |
-|---|---|
-{table}
-"""
-
-
-def render_handoff(handoff: dict[str, Any] | None) -> str:
-    if handoff is None:
-        return "\n## Agents' desk\n\nNot run (`--skip-handoff`).\n"
-    e, q = handoff["escalation_to_console"], handoff["queue"]
-    push_ok = e["push_p95_ms"] <= 1000
-    list_ok = q["list_p95_ms"] <= 200
-    return f"""
-## Agents' desk (handoff)
-
-The real stack (`bench/handoff.py`); an agent's console is open on the WebSocket while citizens
-ask for a person through the web chat, one after another ({e["n"]} times). In the same run a
-console polling `GET /api/handoffs` every second watches the same queue.
-
-| measure | p50 | p95 |
-|---|---|---|
-| citizen's message → chat in the console, pushed (WebSocket) | {e["push_p50_ms"]:.0f} ms | \
-{e["push_p95_ms"]:.0f} ms |
-| the same, polling the queue every second | {e["poll_p50_ms"]:.0f} ms | {e["poll_p95_ms"]:.0f} ms |
-| queue listing with {q["waiting"]} open conversations (supervisor) | {q["list_p50_ms"]:.1f} ms | \
-{q["list_p95_ms"]:.1f} ms |
-| one chat's detail (transcript, notes, history) in that queue | {q["detail_p50_ms"]:.1f} ms | \
-{q["detail_p95_ms"]:.1f} ms |
-
-An escalation with {q["waiting"]} already waiting took {q["escalation_with_queue_ms"]:.0f} ms.
-
-| target (issue #5) | measured | met |
-|---|---|---|
-| escalation → chat in an open console, p95 ≤ 1 s | {e["push_p95_ms"]:.0f} ms | \
-{"yes" if push_ok else "no"} |
-| a queue of 500 open conversations: list p95 ≤ 200 ms | {q["list_p95_ms"]:.1f} ms | \
-{"yes" if list_ok else "no"} |
-"""
-
-
-def render(
-    command: str,
-    pipeline_rows: list[str],
-    load_rows: list[str],
-    ours: Load,
-    overhead: float,
-    speedup: float,
-    train_seconds: dict[str, float],
-    ready_seconds: float,
-    args: argparse.Namespace,
-) -> str:
-    today = dt.date.today().isoformat()
-    training = train_seconds.get("config.yml", float("nan"))
-    checks = [
-        ("≥ 5× the default config's throughput through the gateway", f"{speedup:.1f}×",
-         speedup >= 5),
-        ("p95 ≤ 250 ms through the gateway", f"{ours.pct(0.95):.0f} ms", ours.pct(0.95) <= 250),
-        ("gateway overhead ≤ 15% against direct Rasa", f"{overhead:+.1%}", overhead <= 0.15),
-        ("trained state to answering (three processes started) ≤ 60 s",
-         f"{ready_seconds:.0f} s", ready_seconds <= 60),
-        ("full training ≤ 3 min", f"{training:.0f} s", training <= 180),
-    ]  # fmt: skip
-    targets = "\n".join(f"| {t} | {m} | {'yes' if ok else 'no'} |" for t, m, ok in checks)
-    pipelines = "\n".join(pipeline_rows)
-    loads = "\n".join(load_rows)
-    return f"""# Benchmarks
-
-Measured {today} on {machine()}, everything in one run on loopback:
-
-```sh
-{command}
-```
-
-## NLU pipelines and policies
-
-Each config trained from scratch (empty Rasa cache) on `data/`, evaluated on the held-out file
-`heldout/heldout.yml` (never trained on; fallbacks count as errors). Parse latency: one
-message at a time through `Agent.parse_message` in process (`bench/parse_latency.py`).
-
-| config | pipeline | held-out macro-F1 | accuracy | parse p50 ms | parse p95 ms | training s |
-|---|---|---|---|---|---|---|
-{pipelines}
-
-## Load: {args.users} concurrent users, 5-turn conversations
-
-Each user holds {args.rounds} conversations of 5 messages (new sender each), one message at a
-time; throughput is messages answered per second over the whole run. Each target runs
-{args.repeat} times (gateway and direct interleaved); the run with the median throughput is
-shown. The gateway stores every message in SQLite and calls Rasa's REST channel; Rasa calls
-the action server for every answer.
-
-| target | answered | errors | msg/s | p50 ms | p95 ms | p99 ms |
-|---|---|---|---|---|---|---|
-{loads}
-
-- Gateway overhead against Rasa's REST channel directly: {overhead:+.1%} throughput.
-- Gateway with the project config against the same data on Rasa's default config:
-  {speedup:.1f}× the throughput.
-- Full training of `config.yml` from scratch: {training:.0f} s.
-- The default-config run is stock Rasa: the project's engine code (`bot/engine/`, loaded with
-  the project's pipeline) is not in it, including the compiled check of action-server
-  responses that removes about two thirds of Rasa's CPU time per message.
-
-## Targets (issue #2)
-
-| target | measured | met |
-|---|---|---|
-{targets}
-
-The NLU macro-F1 minimum (0.97) is enforced by `make test` (`python -m bot evaluate-nlu`).
-"""
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 1. Generates an invented padrón of N rows (default 15 million, SUNAT's size) in the real format
    into ``var/tmp/`` with ``scripts/generate_padron.py`` (deleted afterwards).
-2. Imports it into a fresh SQLite file in a child process (``bot.knowledge.padron.store``), timed;
+2. Imports it into a fresh SQLite file in a child process (``bot.knowledge.padron.sqlite``), timed;
 the peak RSS is
    the child's ``ru_maxrss`` read through ``getrusage(RUSAGE_CHILDREN)`` (the only child so far).
 3. Times 100,000 lookups through ``SqlitePadron.lookup`` (half hits, half misses, shuffled).
@@ -72,7 +72,7 @@ def _generate(out: Path, rows: int, seed: int) -> float:
 
 def _import_child(source: str, target: str) -> None:
     """Child side of step 2: import and report as JSON on stdout."""
-    from bot.knowledge.padron.store import SqlitePadron
+    from bot.knowledge.padron.sqlite import SqlitePadron
 
     store = SqlitePadron(target)
     start = time.perf_counter()
@@ -109,7 +109,7 @@ def _run_import(source: Path, target: Path) -> dict[str, Any]:
 
 def _lookups(target: Path, count: int, seed: int) -> dict[str, float]:
     """Latency of ``lookup`` through the store's public API: half hits, half misses."""
-    from bot.knowledge.padron.store import SqlitePadron
+    from bot.knowledge.padron.sqlite import SqlitePadron
     from bot.knowledge.tax.ruc import check_digit
 
     rng = random.Random(seed)
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"generating {args.rows:,} rows …", file=sys.stderr)
         generate_seconds = _generate(source, args.rows, args.seed)
-        print("importing (bot.knowledge.padron.store) …", file=sys.stderr)
+        print("importing (bot.knowledge.padron.sqlite) …", file=sys.stderr)
         ours = _run_import(source, ours_db)
         print("lookups …", file=sys.stderr)
         lookups = _lookups(ours_db, args.lookups, args.seed)

@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from bench.load import API_HEADERS, API_KEY, percentile
+from bench.load_driver import API_HEADERS, API_KEY, percentile
 from bot.ops import processes
 from bot.ops.settings import ROOT, Settings
 from bot.workbench.training import model_path, train

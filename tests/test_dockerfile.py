@@ -69,3 +69,11 @@ def test_the_model_stage_copies_what_the_pipeline_imports() -> None:
         )
     ]
     assert missing == []
+
+
+def test_the_model_stage_copies_the_shared_folder_whole() -> None:
+    """The code both runtimes share is one folder: the stage names it, not a list of its files
+    (a module added there later is copied without anyone editing the Dockerfile)."""
+    copied = [c.rstrip("/") for c in model_stage_copies()]
+    assert "bot/knowledge" in copied
+    assert not [c for c in copied if c.startswith("bot/knowledge/")]

@@ -52,6 +52,8 @@ WINDOW = dt.timedelta(hours=24)
 ENGINE_RETRY_LONGEST_SECONDS = 30.0
 #: Key in an outbound message's payload marking it as written by a human agent.
 AGENT_KEY = "agent"
+#: Key in an agent's message naming them (the console's transcript shows it; never sent).
+AGENT_NAME_KEY = "agent_name"
 
 
 class Delivery:
@@ -307,7 +309,7 @@ class Delivery:
     ) -> bool:
         """Send one reply; False when it is to be retried later (the rest must wait)."""
         message = {
-            k: v for k, v in (item.payload or {}).items() if k not in (AGENT_KEY, "agent_name")
+            k: v for k, v in (item.payload or {}).items() if k not in (AGENT_KEY, AGENT_NAME_KEY)
         }
         message["text"] = item.text
         attempts = item.attempts + 1

@@ -3,6 +3,11 @@
 Every inbound message is stored before the engine sees it, the engine's answers are stored
 next to it, and when the engine is down the citizen gets a Spanish notice (from the knowledge
 base) while the message stays recorded as ``failed``.
+
+What the engine reports besides its answers (``bot/contract.py``: a handoff request, a
+clarification, the article answered) is taken out of the replies here. Conversations handed to
+people belong to :class:`Escalations` (the agents' desk, ``bot/handoff/``, passed in by the app):
+this module knows only the few calls it makes.
 """
 
 from __future__ import annotations
@@ -12,17 +17,18 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
+from bot import contract
+from bot.contract import Clarification, HandoffRequest, engine_sender_id
 from bot.conversation.channel import BotMessage, InboundMessage
 from bot.conversation.push import PushHub
 from bot.conversation.rasa_client import EngineUnavailable, RasaClient, take_report
 from bot.conversation.store import SENT, ConversationStore, HistoryEntry, NewReview, Outbound
-from bot.handoff.service import HandoffDesk, take_handoff_request
 from bot.knowledge.articles import KnowledgeStore
 from bot.storage.time import utcnow
 
-__all__ = ["ConversationService", "HistoryEntry", "engine_sender_id"]
+__all__ = ["ConversationService", "Escalations", "HistoryEntry", "engine_sender_id"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +46,19 @@ RATEABLE_KEY = "valorar"
 ENGINE_DOWN_ARTICLE = "error_servicio"
 
 
-def engine_sender_id(channel: str, sender_id: str) -> str:
-    """The conversation's id inside Rasa: channel-qualified so channels never collide."""
-    return f"{channel}:{sender_id}"
+class Escalations(Protocol):
+    """Who takes the conversations the engine hands to people (the agents' desk)."""
+
+    def owns(self, conversation_id: int) -> bool:
+        """People own this conversation now: its messages go to them, not to the engine."""
+
+    async def take_inbound(self, conversation_id: int, inbound: InboundMessage) -> list[BotMessage]:
+        """A citizen's message (already stored) in a conversation people own; the replies."""
+
+    async def escalate(
+        self, conversation_id: int, channel: str, request: HandoffRequest
+    ) -> list[BotMessage]:
+        """The engine asked for a person; what to tell the citizen."""
 
 
 class ConversationService:
@@ -54,7 +70,7 @@ class ConversationService:
         push: PushHub,
         session_idle: dt.timedelta = dt.timedelta(hours=1),
         clock: Callable[[], dt.datetime] = utcnow,
-        desk: HandoffDesk | None = None,
+        desk: Escalations | None = None,
     ) -> None:
         self._store = store
         #: Owns the conversations handed to people (their messages never reach the engine).
@@ -129,7 +145,7 @@ class ConversationService:
                 replies = await self._rasa.send(
                     engine_sender_id(inbound.channel, inbound.sender_id),
                     inbound.text,
-                    {**inbound.metadata, "channel": inbound.channel},
+                    {**inbound.metadata, contract.CHANNEL: inbound.channel},
                 )
             except EngineUnavailable as exc:
                 logger.warning("engine unavailable for conversation %s: %s", conversation_id, exc)
@@ -139,7 +155,7 @@ class ConversationService:
                 status = "failed"
 
         replies, clarification = _take_clarification(replies)
-        replies, handoff = take_handoff_request(replies)
+        replies, handoff = _take_handoff_request(replies)
         replies, article = _take_rated_article(replies)
         if article is not None and handoff is None:
             self._rateable[conversation_id] = (message_id, inbound.text, article)
@@ -238,21 +254,26 @@ class ConversationService:
         return await self._store.history(conversation_id, limit)
 
 
+def _take_handoff_request(
+    replies: list[BotMessage],
+) -> tuple[list[BotMessage], HandoffRequest | None]:
+    """The engine's request for a person, taken out of the replies (channels never see it)."""
+    replies, raw = take_report(replies, contract.HANDOFF)
+    return replies, HandoffRequest.read(raw)
+
+
 def _take_clarification(
     replies: list[BotMessage],
 ) -> tuple[list[BotMessage], tuple[list[dict[str, Any]], list[str]] | None]:
     """The engine's report of a clarification: the intents it guessed and what it offered."""
-    replies, report = take_report(replies, "clarification")
-    if not isinstance(report, dict):
-        return replies, None
-    intents = [i for i in report.get("intents") or [] if isinstance(i, dict)]
-    offered = [str(p) for p in report.get("offered") or [] if isinstance(p, str)]
-    return replies, (intents, offered)
+    replies, raw = take_report(replies, contract.CLARIFICATION)
+    report = Clarification.read(raw)
+    return replies, (report.intents, report.offered) if report is not None else None
 
 
 def _take_rated_article(replies: list[BotMessage]) -> tuple[list[BotMessage], str | None]:
     """The article an answer came from (the engine marks answers that can be rated)."""
-    replies, article = take_report(replies, "article")
+    replies, article = take_report(replies, contract.ARTICLE)
     return replies, article if isinstance(article, str) else None
 
 

@@ -2,11 +2,11 @@
 ``/api/`` (documented in OpenAPI, so another desk could be plugged in) plus a WebSocket of live
 updates (``bot/handoff/events.py``).
 
-Sessions, CSRF and logins are in ``bot/accounts/auth.py``, the administration in
+Sessions and CSRF are :data:`bot.web.deps.Current`, logins ``bot/accounts/auth.py``, accounts
 ``bot/accounts/api.py``. Here: the queue and the chats, canned answers, the desk's state,
-statistics, callback requests and the audit log. Every route states who may call it; an agent
-sees only the queue and their own chats (``bot/handoff/access.py``). Every agent action is in
-the audit log.
+statistics, callback requests, the audit log, and the desk's administration (teams, office
+hours). Every route states who may call it; an agent sees only the queue and their own chats
+(``bot/handoff/access.py``). Every agent action is in the audit log (``bot/accounts/audit.py``).
 """
 
 from __future__ import annotations
@@ -16,27 +16,35 @@ import statistics
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.types import Scope
 
 from bot.accounts import api as console_admin
 from bot.accounts import auth as console_auth
-from bot.accounts.agents import AccountError, Role
-from bot.accounts.auth import COOKIE as COOKIE
-from bot.accounts.auth import CSRF_HEADER as CSRF_HEADER
-from bot.accounts.auth import ROW_ID_MAX, RowId
-from bot.accounts.auth import ConsoleError as ConsoleError
-from bot.accounts.auth import Current as Current
-from bot.accounts.auth import Desk as Desk
-from bot.accounts.auth import error_response as error_response
-from bot.accounts.auth import require as require
+from bot.accounts.agents import Role
 from bot.conversation.channel import BUTTON_TITLE_KEY
+from bot.conversation.delivery import AGENT_KEY, AGENT_NAME_KEY
 from bot.handoff import events as console_events
-from bot.handoff.service import DESK_NOTICE, HandoffError, summary
+from bot.handoff.service import DESK_NOTICE, HandoffDesk
 from bot.handoff.store import OPEN_STATES, State
+from bot.handoff.summary import summary
+from bot.knowledge.handoff_rules import EscalationError, OfficeHours
 from bot.knowledge.search import KnowledgeSearch, sample_questions
 from bot.storage.time import utcnow
+from bot.web.deps import (
+    ROW_ID_MAX,
+    AppSettings,
+    Audit,
+    ConsoleError,
+    Current,
+    Knowledge,
+    RowId,
+    from_state,
+    require,
+)
 
 STATIC = Path(__file__).resolve().parents[1] / "web" / "console"
 NLU_DIR = Path(__file__).resolve().parents[2] / "data" / "nlu"
@@ -55,6 +63,14 @@ class CloseBody(BaseModel):
     resolution: str = Field(min_length=1, max_length=40)
 
 
+class NewTeam(BaseModel):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    label: str = Field(min_length=1, max_length=120)
+
+
+#: The agents' desk (``bot/handoff/service.py``).
+Desk = Annotated[HandoffDesk, Depends(from_state("desk"))]
+
 router = APIRouter(tags=["agent console"])
 
 
@@ -64,6 +80,20 @@ async def console_page() -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html")
 
 
+class ConsoleFiles(StaticFiles):
+    """Anyone, like the page: its files under ``/agent/static`` (mounted by ``bot/web/app.py``),
+    the ES modules (``console.js`` and the folders beside it), their HTML fragments and the style.
+    A module script needs a JavaScript type: ``.js`` is ``text/javascript`` whatever the
+    machine's MIME table says."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if path.endswith(".js") and isinstance(response, FileResponse):
+            response.media_type = "text/javascript"
+            response.headers["content-type"] = "text/javascript; charset=utf-8"
+        return response
+
+
 # --- the queue and the chats ----------------------------------------------------------------------
 
 
@@ -71,7 +101,7 @@ async def console_page() -> FileResponse:
 async def handoffs(
     session: Current,
     desk: Desk,
-    request: Request,
+    knowledge: Knowledge,
     state: Annotated[list[State] | None, Query()] = None,
     team: Annotated[str | None, Query(max_length=40)] = None,
 ) -> list[dict[str, Any]]:
@@ -85,7 +115,7 @@ async def handoffs(
     else:
         found = await desk.store.listing(states, team, held_by=agent.id, queue_of=agent.team)
     now = utcnow()
-    kb = request.app.state.knowledge.current
+    kb = knowledge.current
     return [_with_topic(summary(h, now), kb) for h in found]
 
 
@@ -98,12 +128,17 @@ def _with_topic(item: dict[str, Any], kb: Any) -> dict[str, Any]:
 
 @router.get("/api/handoffs/{handoff_id}")
 async def handoff_detail(
-    handoff_id: RowId, session: Current, desk: Desk, request: Request
+    handoff_id: RowId,
+    session: Current,
+    desk: Desk,
+    audit: Audit,
+    knowledge: Knowledge,
+    settings: AppSettings,
 ) -> dict[str, Any]:
     """A logged-in agent who may see the chat: its transcript (assistant, citizen and agents,
     from the start of the session it was opened in until it closed), the notes, its history."""
     handoff = await desk.visible(handoff_id, session.agent)
-    idle = dt.timedelta(minutes=request.app.state.settings.session_idle_minutes)
+    idle = dt.timedelta(minutes=settings.session_idle_minutes)
     entries = await desk.store.transcript(handoff, idle)
     transcript = []
     for entry in entries:
@@ -115,8 +150,8 @@ async def handoff_detail(
         }
         if entry.direction == "out":
             item["author"] = (
-                payload.get("agent_name")
-                or ("asesor" if payload.get("agent") else None)
+                payload.get(AGENT_NAME_KEY)
+                or ("asesor" if payload.get(AGENT_KEY) else None)
                 or ("aviso" if payload.get(DESK_NOTICE) else "asistente")
             )
             buttons = payload.get("buttons")
@@ -129,14 +164,13 @@ async def handoff_detail(
                 item["text"] = title  # what the citizen clicked, not its payload
         transcript.append(item)
     notes = await desk.store.notes(handoff_id)
-    audit = await desk.store.audit_log(handoff_id, 100)
     return {
-        "handoff": _with_topic(summary(handoff), request.app.state.knowledge.current),
+        "handoff": _with_topic(summary(handoff), knowledge.current),
         "transcript": transcript,
         "notes": [
             {"agent": n.agent, "text": n.text, "at": n.created_at.isoformat()} for n in notes
         ],
-        "audit": audit,
+        "audit": await audit.entries(handoff_id, 100),
     }
 
 
@@ -179,12 +213,15 @@ async def close(handoff_id: RowId, body: CloseBody, session: Current, desk: Desk
 
 @router.get("/api/canned")
 async def canned(
-    session: Current, request: Request, q: Annotated[str, Query(max_length=200)] = ""
+    session: Current,
+    request: Request,
+    knowledge: Knowledge,
+    q: Annotated[str, Query(max_length=200)] = "",
 ) -> list[dict[str, Any]]:
     """A logged-in agent: knowledge-base answers to insert in a reply (search by words)."""
     if not q.strip():
         return []
-    kb = request.app.state.knowledge.current
+    kb = knowledge.current
     cached = getattr(request.app.state, "canned_index", None)
     if cached is None or cached[0] is not kb:
         cached = (
@@ -271,51 +308,87 @@ async def callbacks(
 
 
 @router.post("/api/callbacks/{callback_id}/done")
-async def callback_done(callback_id: RowId, session: Current, desk: Desk) -> dict[str, Any]:
+async def callback_done(
+    callback_id: RowId, session: Current, desk: Desk, audit: Audit
+) -> dict[str, Any]:
     """Supervisors and admins: a callback request was answered."""
     require(session, Role.SUPERVISOR)
     if not await desk.store.finish_callback(callback_id, session.agent.id):
         raise ConsoleError(404, "not_found", "No existe ese pedido o ya fue atendido.")
-    await desk.store.audit(session.agent.username, "callback_done", actor_id=session.agent.id,
-                           callback=callback_id)  # fmt: skip
+    await audit.record(session.agent.username, "callback_done", actor_id=session.agent.id,
+                       callback=callback_id)  # fmt: skip
     return {"ok": True}
 
 
 @router.get("/api/audit")
 async def audit(
     session: Current,
-    desk: Desk,
+    log: Audit,
     handoff_id: Annotated[int | None, Query(ge=1, le=ROW_ID_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     """Supervisors and admins: the audit log, newest first."""
     require(session, Role.SUPERVISOR)
-    return await desk.store.audit_log(handoff_id, limit)
+    return await log.entries(handoff_id, limit)
+
+
+# --- the desk's administration: teams and office hours (listed after the accounts) -------------
+
+admin_router = APIRouter(tags=["agent console"])
+
+
+@admin_router.get("/api/admin/teams")
+async def teams(session: Current, desk: Desk) -> dict[str, str]:
+    """Admins: the teams (name → label)."""
+    require(session, Role.ADMIN)
+    return await desk.store.teams()
+
+
+@admin_router.post("/api/admin/teams", status_code=201)
+async def add_team(body: NewTeam, session: Current, desk: Desk, audit: Audit) -> dict[str, str]:
+    """Admins: a new team."""
+    require(session, Role.ADMIN)
+    existing = await desk.store.teams()
+    if body.name in existing:
+        raise ConsoleError(409, "team_exists", f"El equipo «{body.name}» ya existe.")
+    await desk.store.add_teams({body.name: body.label})
+    await audit.record(session.agent.username, "team_created", actor_id=session.agent.id,
+                       team=body.name)  # fmt: skip
+    return await desk.store.teams()
+
+
+@admin_router.get("/api/admin/office-hours")
+async def office_hours(session: Current, desk: Desk) -> dict[str, Any]:
+    """Admins: the office hours."""
+    require(session, Role.ADMIN)
+    hours = await desk.office_hours()
+    return {"hours": hours.as_dict(), "timezone": hours.timezone, "text": hours.describe()}
+
+
+@admin_router.put("/api/admin/office-hours")
+async def set_office_hours(
+    body: dict[str, str], session: Current, desk: Desk, audit: Audit
+) -> dict[str, Any]:
+    """Admins: weekdays (mon..sun) to "HH:MM-HH:MM" in Lima time; {} means always open."""
+    require(session, Role.ADMIN)
+    try:
+        hours = OfficeHours.parse(body, desk.rules.desk.office_hours.timezone)
+    except EscalationError as exc:
+        raise ConsoleError(422, "invalid_hours", f"Horario no válido: {exc}") from exc
+    await desk.store.set_setting("office_hours", hours.as_dict())
+    await audit.record(session.agent.username, "office_hours_changed",
+                       actor_id=session.agent.id, hours=hours.as_dict())  # fmt: skip
+    return {"hours": hours.as_dict(), "timezone": hours.timezone, "text": hours.describe()}
 
 
 def install(app: FastAPI) -> None:
-    """The console's routes (sessions, chats, administration, live updates) and its errors."""
-
-    @app.exception_handler(ConsoleError)
-    async def _console_error(_: Request, exc: ConsoleError) -> JSONResponse:
-        return error_response(exc, exc.status)
-
-    @app.exception_handler(HandoffError)
-    async def _handoff_error(_: Request, exc: HandoffError) -> JSONResponse:
-        return error_response(exc, exc.status)
-
-    @app.exception_handler(AccountError)
-    async def _account_error(_: Request, exc: AccountError) -> JSONResponse:
-        status = 409 if exc.code == "username_taken" else 404 if exc.code == "not_found" else 422
-        return error_response(exc, status)
-
+    """The console's routes: sessions, chats, administration, live updates (its errors are
+    answered by bot/web/errors.py)."""
     app.include_router(console_auth.router)
     app.include_router(router)
     app.include_router(console_admin.router)
+    app.include_router(admin_router)
     app.include_router(console_events.router)
 
 
-__all__ = [
-    "COOKIE", "CSRF_HEADER", "STATIC", "ConsoleError", "Current", "Desk", "error_response",
-    "install", "require", "router",
-]  # fmt: skip
+__all__ = ["STATIC", "ConsoleFiles", "Desk", "install", "router"]

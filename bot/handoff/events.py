@@ -15,10 +15,10 @@ import logging
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from bot.accounts.agents import session_key
-from bot.accounts.auth import COOKIE
 from bot.handoff.hub import SESSION_ENDED, Events
 from bot.handoff.service import HandoffDesk
 from bot.web.client_address import client_address
+from bot.web.deps import COOKIE
 from bot.web.rate_limits import LimitExceeded, RateLimits
 
 logger = logging.getLogger(__name__)

@@ -1,55 +1,16 @@
-"""What citizens and the engine ask of the desk: the engine's handoff request (taken out of its
-replies), a callback's contact as the citizen typed it, and how often one conversation may ask
-(:class:`CitizenLimits`) with what the citizen is told over a limit.
+"""How often one conversation may ask for a person and leave a callback request
+(:class:`CitizenLimits`), and what the citizen is told over a limit.
+
+The engine's handoff request itself is :class:`bot.contract.HandoffRequest`; a callback's
+contact is read by :mod:`bot.handoff.contact`.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
-from bot.conversation.channel import BotMessage
-from bot.conversation.rasa_client import take_report
-from bot.knowledge.handoff_rules import REASONS
 from bot.web.rate_limits import RateLimits
-
-_PHONE = re.compile(r"^(?:\+?51)?(9\d{8}|0[1-8]\d{6,7}|[1-8]\d{6})$")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[a-z]{2,24}$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class HandoffRequest:
-    reason: str
-    team: str | None
-    intent: str | None
-    confidence: float | None
-
-
-def take_handoff_request(
-    replies: list[BotMessage],
-) -> tuple[list[BotMessage], HandoffRequest | None]:
-    """Take the engine's handoff request out of the replies (channels never see it)."""
-    replies, raw = take_report(replies, "handoff")
-    if not isinstance(raw, dict) or raw.get("reason") not in REASONS:
-        return replies, None
-    confidence = raw.get("confidence")
-    return replies, HandoffRequest(
-        str(raw["reason"]),
-        str(raw["team"]) if isinstance(raw.get("team"), str) else None,
-        str(raw["intent"]) if isinstance(raw.get("intent"), str) else None,
-        float(confidence) if isinstance(confidence, int | float) else None,
-    )
-
-
-def contact_of(text: str) -> str | None:
-    """A phone number or e-mail address as the citizen typed it, cleaned; None if neither."""
-    cleaned = text.strip()
-    if _EMAIL.match(cleaned):
-        return cleaned.lower()
-    digits = re.sub(r"[\s().-]", "", cleaned)
-    match = _PHONE.match(digits)
-    return match.group(1) if match else None
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,13 @@ One explicit state machine, owned by the gateway and persisted (``bot/handoff/st
      │                 └──citizen cancels / supervisor closes──▶ BOT
      └──escalate, out of hours or nobody online──▶ CALLBACK ──request left / cancelled──▶ BOT
 
-The engine asks for a handoff (an action attaches ``custom.handoff``: reason, team, intent,
-confidence); the desk decides what happens and tells the citizen (place in the queue, expected
-wait, office hours, or a callback request). While a conversation is PENDING, AGENT or CALLBACK
-the citizen's messages go to the console and never to Rasa; they are appended to Rasa's tracker
-so its history stays whole. Every transition is in the audit log.
+The engine asks for a handoff (an action attaches a :class:`bot.contract.HandoffRequest`:
+reason, team, intent, confidence); the conversation service (``bot/conversation/service.py``)
+hands it to :meth:`HandoffDesk.escalate`, and the desk decides what happens and tells the
+citizen (place in the queue, expected wait, office hours, or a callback request). While a
+conversation is PENDING, AGENT or CALLBACK the citizen's messages go to the console and never to
+Rasa; they are appended to Rasa's tracker so its history stays whole. Every transition is in
+the audit log (``bot/accounts/audit.py``).
 
 Requests are limited per conversation (:class:`CitizenLimits`): over the limit the citizen is
 told in the chat when to try again, and nothing is queued.
@@ -29,23 +31,20 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.accounts.agents import AgentDirectory, AgentInfo, Role
+from bot.accounts.audit import AuditLog
+from bot.contract import ASKED, FRUSTRATION, HandoffRequest, engine_sender_id
 from bot.conversation.channel import BotMessage, InboundMessage
+from bot.conversation.delivery import AGENT_NAME_KEY
 from bot.conversation.rasa_client import EngineUnavailable, RasaClient
 from bot.handoff.access import may_see
-from bot.handoff.hub import ConsoleHub as ConsoleHub
-from bot.handoff.requests import LIMIT_NOTICES, CitizenLimits, contact_of, wait_in_words
-from bot.handoff.requests import HandoffRequest as HandoffRequest
-from bot.handoff.requests import take_handoff_request as take_handoff_request
+from bot.handoff.contact import contact_of
+from bot.handoff.hub import ConsoleHub
+from bot.handoff.requests import LIMIT_NOTICES, CitizenLimits, wait_in_words
 from bot.handoff.store import OPEN_STATES, Handoff, HandoffStore, State
+from bot.handoff.summary import summary
 from bot.knowledge.articles import Article, KnowledgeStore
-from bot.knowledge.handoff_rules import (
-    ASKED,
-    FRUSTRATION,
-    HandoffRules,
-    HandoffRulesStore,
-    OfficeHours,
-)
-from bot.knowledge.tax.amounts import fold
+from bot.knowledge.handoff_rules import HandoffRules, HandoffRulesStore, OfficeHours
+from bot.knowledge.text import fold
 from bot.storage.time import utcnow
 from bot.web.rate_limits import LimitExceeded, RateLimits
 
@@ -75,29 +74,6 @@ class HandoffError(Exception):
         self.message = message
 
 
-def summary(handoff: Handoff, now: dt.datetime | None = None) -> dict[str, Any]:
-    """A handoff as the console's queue shows it."""
-    now = now or utcnow()
-    return {
-        "id": handoff.id,
-        "state": handoff.state.value,
-        "channel": handoff.channel,
-        "reason": handoff.reason,
-        "team": handoff.team,
-        "intent": handoff.intent,
-        "confidence": handoff.confidence,
-        "agent_id": handoff.agent_id,
-        "agent": handoff.agent_name,
-        "created_at": handoff.created_at.isoformat(),
-        "waiting_seconds": round((now - handoff.created_at).total_seconds()),
-        "claimed_at": handoff.claimed_at.isoformat() if handoff.claimed_at else None,
-        "closed_at": handoff.closed_at.isoformat() if handoff.closed_at else None,
-        "resolution": handoff.resolution,
-        "last_message": handoff.last_message,
-        "last_message_at": handoff.last_message_at.isoformat() if handoff.last_message_at else None,
-    }
-
-
 #: Sends messages to the citizen of a handoff through their channel (``agent``: written by a
 #: person, which Messenger may deliver later than the assistant's answers).
 Deliver = Callable[[Handoff, list[BotMessage], bool], Awaitable[None]]
@@ -114,8 +90,11 @@ class HandoffDesk:
         rasa: RasaClient | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         limits: CitizenLimits | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.store = store
+        #: Every transition, and what agents do, is written here.
+        self.audit = audit or AuditLog(store.engine)
         self._limits = limits or CitizenLimits(RateLimits())
         self.agents = agents
         self.hub = hub
@@ -170,7 +149,12 @@ class HandoffDesk:
         return conversation_id in self._owned
 
     def agents_changed(self) -> None:
+        """An account was created: a handoff can be taken now."""
         self._has_agents = True
+
+    def agent_changed(self, agent: AgentInfo) -> None:
+        """An account's role or team changed: its open consoles see what it now allows."""
+        self.hub.refresh(agent)
 
     def seen(self, agent_id: int) -> None:
         self._seen[agent_id] = self._clock()
@@ -226,7 +210,7 @@ class HandoffDesk:
         if handoff_id is None:
             return []
         self._owned[conversation_id] = handoff_id
-        await self.store.audit(
+        await self.audit.record(
             "asistente", "escalated", handoff_id, reason=request.reason, team=team,
             intent=request.intent, confidence=request.confidence, state=state.value,
         )  # fmt: skip
@@ -318,7 +302,7 @@ class HandoffDesk:
             text[:MAX_TEXT_CHARS],
         )  # fmt: skip
         await self._finish(handoff, [State.CALLBACK], CALLBACK_LEFT, "ciudadano", callback=None)
-        await self.store.audit("ciudadano", "callback_left", handoff.id, ticket=ticket)
+        await self.audit.record("ciudadano", "callback_left", handoff.id, ticket=ticket)
         return [self._say("callback_listo", numero=str(ticket))]
 
     # --- agents -------------------------------------------------------------------------------
@@ -344,7 +328,7 @@ class HandoffDesk:
         )  # fmt: skip
         if not won:
             raise HandoffError(409, "already_claimed", "Otro asesor ya tomó esta conversación.")
-        await self.store.audit(agent.username, "claimed", handoff_id, agent.id)
+        await self.audit.record(agent.username, "claimed", handoff_id, agent.id)
         claimed = await self.store.get(handoff_id)
         assert claimed is not None
         self._publish(claimed)
@@ -368,8 +352,8 @@ class HandoffDesk:
             raise HandoffError(
                 403, "not_yours", "Solo el asesor que tomó la conversación puede responder."
             )
-        await self._send(handoff, [{"text": text, "agent_name": agent.display_name}], True)
-        await self.store.audit(agent.username, "replied", handoff_id, agent.id)
+        await self._send(handoff, [{"text": text, AGENT_NAME_KEY: agent.display_name}], True)
+        await self.audit.record(agent.username, "replied", handoff_id, agent.id)
         self._publish(handoff, {"type": "message", "direction": "out", "text": text,
                                 "agent": agent.display_name})  # fmt: skip
         self._to_tracker(handoff, [{"event": "bot", "text": text,
@@ -381,7 +365,7 @@ class HandoffDesk:
         if handoff.state != State.PENDING:
             self._holder_or_supervisor(handoff, agent)
         await self.store.add_note(handoff_id, agent.id, text)
-        await self.store.audit(agent.username, "noted", handoff_id, agent.id)
+        await self.audit.record(agent.username, "noted", handoff_id, agent.id)
         self._publish(handoff, {"type": "note"})
 
     async def transfer(
@@ -411,7 +395,7 @@ class HandoffDesk:
             detail = {"agent": target.username}
         if not changed:
             raise HandoffError(409, "changed", "La conversación cambió mientras tanto: recarga.")
-        await self.store.audit(agent.username, "transferred", handoff_id, agent.id, **detail)
+        await self.audit.record(agent.username, "transferred", handoff_id, agent.id, **detail)
         moved = await self.store.get(handoff_id)
         assert moved is not None
         self._publish(moved)
@@ -448,7 +432,7 @@ class HandoffDesk:
             return False
         if self._owned.get(handoff.conversation_id) == handoff.id:
             del self._owned[handoff.conversation_id]
-        await self.store.audit(actor, "closed", handoff.id, actor_id, resolution=resolution)
+        await self.audit.record(actor, "closed", handoff.id, actor_id, resolution=resolution)
         closed = await self.store.get(handoff.id)
         if closed is not None:
             self._publish(closed)
@@ -472,7 +456,7 @@ class HandoffDesk:
         if self._rasa is None:
             return
         rasa = self._rasa
-        key = f"{handoff.channel}:{handoff.sender_id}"
+        key = engine_sender_id(handoff.channel, handoff.sender_id)
 
         async def append() -> None:
             try:

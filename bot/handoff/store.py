@@ -1,5 +1,6 @@
-"""Where handoffs live: the handoffs with their notes and callback requests, the audit log,
-teams and the desk's settings. SQLAlchemy on the gateway's database (SQLite or PostgreSQL).
+"""Where handoffs live: the handoffs with their notes and callback requests, teams and the
+desk's settings (the audit log is ``bot/accounts/audit.py``). SQLAlchemy on the gateway's
+database (SQLite or PostgreSQL).
 
 State changes are single conditional updates (``... WHERE state = 'pending'``), so two agents
 claiming one chat cannot both win, on either database.
@@ -20,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.conversation.store import HistoryEntry
 from bot.storage.tables import (
     Agent,
-    AuditEntry,
     CallbackRow,
     Conversation,
     DeskSetting,
@@ -328,7 +328,7 @@ class HandoffStore:
             result = await db.execute(query.values(**values))
         return bool(result.rowcount)
 
-    # --- notes, callbacks, audit --------------------------------------------------------------
+    # --- notes and callbacks ------------------------------------------------------------------
 
     async def add_note(self, handoff_id: int, agent_id: int, text: str) -> int:
         async with self._engine.begin() as db:
@@ -398,41 +398,6 @@ class HandoffStore:
                 .values(status="done", done_at=utcnow(), done_by=agent_id)
             )
         return bool(result.rowcount)
-
-    async def audit(
-        self,
-        actor: str,
-        action: str,
-        handoff_id: int | None = None,
-        actor_id: int | None = None,
-        **detail: Any,
-    ) -> None:
-        async with self._engine.begin() as db:
-            await db.execute(
-                insert(AuditEntry).values(
-                    at=utcnow(), actor=actor, actor_id=actor_id, action=action,
-                    handoff_id=handoff_id, detail=detail or None,
-                )
-            )  # fmt: skip
-
-    async def audit_log(
-        self, handoff_id: int | None = None, limit: int = 200
-    ) -> list[dict[str, Any]]:
-        query = select(*AuditEntry.__table__.c).order_by(AuditEntry.id.desc()).limit(limit)
-        if handoff_id is not None:
-            query = query.where(AuditEntry.handoff_id == handoff_id)
-        async with self._engine.connect() as db:
-            rows = (await db.execute(query)).all()
-        return [
-            {
-                "at": (aware(r.at) or utcnow()).isoformat(),
-                "actor": r.actor,
-                "action": r.action,
-                "handoff_id": r.handoff_id,
-                "detail": r.detail or {},
-            }
-            for r in rows
-        ]
 
     # --- teams and settings -------------------------------------------------------------------
 

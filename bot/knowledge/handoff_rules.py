@@ -28,16 +28,6 @@ _DAY_NAMES = dict(zip(WEEKDAYS, ("lunes", "martes", "miércoles", "jueves", "vie
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
-#: Why a conversation went to a person (the handoff request's ``reason``).
-ASKED, TOPIC, FRUSTRATION, NOT_UNDERSTOOD, REPEATED = (
-    "pedido",
-    "tema",
-    "frustracion",
-    "no_entiende",
-    "repite",
-)
-REASONS = (ASKED, TOPIC, FRUSTRATION, NOT_UNDERSTOOD, REPEATED)
-
 
 class EscalationError(ValueError):
     pass

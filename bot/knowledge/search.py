@@ -19,7 +19,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 import yaml
 
 from bot.knowledge.articles import Article, KnowledgeBase
-from bot.knowledge.tax.amounts import fold
+from bot.knowledge.text import fold
 
 #: Words too common to tell articles apart.
 STOPWORDS = frozenset(
@@ -44,7 +44,7 @@ class Hit:
 
 
 def tokens(text: str, lemmatize: Optional[Lemmatizer] = None) -> List[str]:
-    words = _WORD.findall(fold(text).replace("ñ", "n"))
+    words = _WORD.findall(fold(text))  # fold turns ñ into n as well
     if lemmatize is not None and words:
         words = [fold(w) for w in lemmatize(words)]
     return [w for w in words if w not in STOPWORDS and len(w) > 1]

@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import secrets
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
 from dotenv import load_dotenv
 from pydantic import ValidationError
 
-from bot.knowledge.articles import SYSTEM_ARTICLES, KnowledgeError, load_knowledge
+from bot.knowledge.articles import KnowledgeError
 from bot.ops.settings import ROOT, Settings
-
-HELDOUT = ROOT / "heldout" / "heldout.yml"
-#: The second held-out set, phrased as outside sources phrase things (never trained on).
-HELDOUT_OUTSIDE = ROOT / "heldout" / "heldout_outside.yml"
-CONVERSATIONS = ROOT / "heldout" / "conversations"
-RESULTS = ROOT / "var" / "results"
 
 
 def _settings(**values: Any) -> Settings:
@@ -87,6 +78,7 @@ def cmd_serve(_: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from bot.ops.preflight import check_knowledge, ensure_padron
     from bot.ops.processes import up
     from bot.workbench.training import train
 
@@ -100,33 +92,6 @@ def cmd_up(args: argparse.Namespace) -> int:
     return up(model, settings, ready_timeout=args.timeout)
 
 
-#: The invented sample padrón (data/padron/README.md), imported when no padrón is loaded.
-SAMPLE_PADRON = ROOT / "data" / "padron" / "sample_padron_reducido_ruc.txt"
-
-
-def ensure_padron(url: str, sample: Path = SAMPLE_PADRON) -> str:
-    """Import the bundled sample padrón when none is loaded, so RUC lookups answer on a fresh
-    ``make run``; a loaded padrón (SUNAT's, or the sample earlier) is left alone. Says which."""
-    import time
-
-    from bot.knowledge.padron.store import PadronError, format_summary, open_padron
-
-    try:
-        with open_padron(url) as store:
-            loaded = store.count()
-            if loaded:
-                return f"padrón: {loaded:,} RUCs loaded"
-            started = time.monotonic()
-            summary = store.import_file(sample)
-    except (PadronError, OSError) as exc:
-        return f"padrón: none loaded and the sample could not be imported ({exc})"
-    return (
-        "padrón: none was loaded, so the bundled SAMPLE (invented taxpayers) was imported; "
-        "import SUNAT's with `make import-padron FILE=padron_reducido_ruc.zip`\n"
-        + format_summary(summary, time.monotonic() - started)
-    )
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     from bot.workbench.training import train
 
@@ -134,130 +99,38 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _domain_intents() -> list[str]:
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return [i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents", [])]
-
-
-def check_knowledge(directory: Path) -> str:
-    """Validate articles and their fit with the domain; return a summary or exit with errors."""
-    try:
-        kb = load_knowledge(directory)
-    except KnowledgeError as exc:
-        raise SystemExit(f"error: {exc}") from exc
-    intents = set(_domain_intents())
-    problems = [
-        f"intent '{i}' has no article data/knowledge/{i}.yml"
-        for i in sorted(intents)
-        if i not in kb
-    ]
-    for article in kb.articles:
-        if article.id not in intents and article.id not in SYSTEM_ARTICLES:
-            problems.append(f"{article.id}.yml answers no intent of domain.yml")
-        for button in article.buttons:
-            if button.payload[1:] not in intents:
-                problems.append(
-                    f"{article.id}.yml: button '{button.title}' "
-                    f"names unknown intent {button.payload}"
-                )
-    if problems:
-        raise SystemExit("error: knowledge base and domain disagree:\n  " + "\n  ".join(problems))
-    return f"knowledge OK: {len(kb)} articles, {len(intents)} intents answered"
-
-
 def cmd_check_knowledge(_: argparse.Namespace) -> int:
+    from bot.ops.preflight import check_knowledge
+
     print(check_knowledge(Path(os.environ.get("KNOWLEDGE_DIR", ROOT / "data" / "knowledge"))))
     return 0
 
 
-def _rasa(*args: str) -> int:
-    from bot.ops.engine_env import engine_bin, engine_environ
-
-    return subprocess.run(
-        [str(engine_bin("rasa")), *args], cwd=ROOT, env=engine_environ()
-    ).returncode
-
-
-def evaluate_nlu(config: str, out: Path) -> dict[str, dict[str, float]]:
-    """Train (if needed) with ``config`` and evaluate on the held-out file; return the report."""
-    from bot.workbench.training import train
-
-    model = train(config=config)
-    code = _rasa("test", "nlu", "--nlu", str(HELDOUT), "--model", str(model), "--out", str(out))
-    if code != 0:
-        raise SystemExit(f"error: rasa test nlu failed (exit {code})")
-    report: dict[str, dict[str, float]] = json.loads((out / "intent_report.json").read_text())
-    return report
-
-
 def cmd_evaluate_nlu(args: argparse.Namespace) -> int:
-    out = RESULTS / f"nlu-{Path(args.config).stem}"
-    report = evaluate_nlu(args.config, out)
-    weak = sorted(
-        (
-            (name, row)
-            for name, row in report.items()
-            if isinstance(row, dict)
-            and "support" in row
-            and name not in ("macro avg", "weighted avg", "micro avg")
-            and row["f1-score"] < 1.0
-        ),
-        key=lambda item: item[1]["f1-score"],
-    )
-    for name, row in weak:
-        print(
-            f"  {name:28} f1={row['f1-score']:.3f} support={row['support']:.0f} "
-            f"confused_with={row.get('confused_with', {})}"
-        )
-    macro = report["macro avg"]["f1-score"]
-    verdict = "PASS" if macro >= args.min_f1 else "FAIL"
-    print(
-        f"NLU held-out {verdict}: macro-F1 {macro:.4f} (minimum {args.min_f1}), "
-        f"accuracy {report.get('accuracy', 0.0):.4f}, report in {out.relative_to(ROOT)}"
-    )
-    return 0 if macro >= args.min_f1 else 1
+    from bot.workbench.evaluation import check_nlu
+
+    return check_nlu(args.config, args.min_f1)
 
 
 def cmd_evaluate_answers(args: argparse.Namespace) -> int:
-    from bot.workbench.answer_evaluation import evaluate_file
-    from bot.workbench.training import train
+    from bot.workbench.evaluation import HELDOUT_OUTSIDE, report_answers
 
-    model = Path(args.model) if args.model else train(config=args.config)
-    report, nlu_only = evaluate_file(Path(args.heldout), model, config=ROOT / args.config)
-    for (expected, answered), count in report.misroutes().most_common(args.show):
-        print(f"  misrouted {count}× {expected} → {answered}")
-    print(f"without the search's second signal: {nlu_only.summary()}")
-    print(f"answers on {Path(args.heldout).name}: {report.summary()}")
+    heldout = Path(args.heldout) if args.heldout else HELDOUT_OUTSIDE
+    report_answers(heldout, args.config, Path(args.model) if args.model else None, args.show)
     return 0
 
 
 def cmd_test_conversations(_: argparse.Namespace) -> int:
-    from bot.workbench.training import train
+    from bot.workbench.evaluation import run_conversation_tests
 
-    model = train()
-    out = RESULTS / "conversations"
-    code = _rasa(
-        "test",
-        "core",
-        "--stories",
-        str(CONVERSATIONS),
-        "--model",
-        str(model),
-        "--fail-on-prediction-errors",
-        "--e2e",
-        "--out",
-        str(out),
-    )
-    print(
-        f"conversation tests {'PASS' if code == 0 else 'FAIL'} (report in {out.relative_to(ROOT)})"
-    )
-    return code
+    return run_conversation_tests()
 
 
 def cmd_import_padron(args: argparse.Namespace) -> int:
     import time
 
-    from bot.knowledge.padron.store import PadronError, format_summary, open_padron
+    from bot.knowledge.padron import open_padron
+    from bot.knowledge.padron.records import PadronError, format_summary
     from bot.ops.settings import DEFAULT_DATABASE_URL, padron_url
 
     # Only the database settings matter here (no Rasa token needed to import).
@@ -378,8 +251,8 @@ def _workbench(job: Any) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate a model on the held-out set and the conversation tests, record it, compare."""
-    from bot.workbench.model_registry import EVALUATIONS, compare, evaluate_model, sync_live
-    from bot.workbench.training import fingerprint, model_path
+    from bot.workbench.evaluation import evaluate_against_live
+    from bot.workbench.training import model_path
 
     model = Path(args.model) if args.model else model_path()
     if not model.exists():
@@ -387,26 +260,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 1
 
     async def job(registry: Any, rasa: Any, _: Settings) -> int:
-        live = await sync_live(registry, rasa)
-        print(f"evaluating {model.name} (held-out set and conversation tests)", flush=True)
-        metrics = evaluate_model(model, EVALUATIONS / model.name.removesuffix(".tar.gz"))
-        live_metrics = live.metrics if live is not None and live.file != model.name else None
-        if live is not None and live.file != model.name and not live_metrics:
-            print(f"evaluating the live model {live.file}", flush=True)
-            live_metrics = evaluate_model(
-                registry.path(live), EVALUATIONS / live.file.removesuffix(".tar.gz")
-            )
-            await registry.record(live.file, live.data_hash, live.created_by, live_metrics)
-        metrics["comparison"] = compare(metrics, live_metrics)
-        await registry.record(model.name, fingerprint(), "cli", metrics)
-        result = metrics["comparison"]
-        print(
-            f"{model.name}: macro-F1 {metrics['macro_f1']:.4f}, accuracy "
-            f"{metrics['accuracy']:.4f}, conversation tests "
-            f"{'pass' if metrics.get('conversations_passed') else 'FAIL'}; against the live "
-            f"model: {result['verdict']} ({len(result['changed'])} predictions changed)"
-        )
-        return 0
+        return await evaluate_against_live(registry, rasa, model)
 
     return _workbench(job)
 
@@ -455,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         "evaluate-answers",
         help="accuracy, misroutes and clarifications on a held-out set, as the engine decides",
     )
-    p.add_argument("--heldout", default=str(HELDOUT_OUTSIDE))
+    p.add_argument("--heldout")  # default: heldout/heldout_outside.yml
     p.add_argument("--config", default="config.yml")
     p.add_argument("--model", help="a trained model (default: train if needed)")
     p.add_argument("--show", type=int, default=0, help="list the N most frequent misroutes")

@@ -9,6 +9,7 @@ beyond that is added by :mod:`bot.ops.processes` for each of them.
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -29,6 +30,10 @@ ENGINE_VARIABLES = (
     "CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
     "TF_NUM_INTEROP_THREADS", "TF_FORCE_GPU_ALLOW_GROWTH",
 )  # fmt: skip
+
+
+#: Trainings and evaluations yield the CPU to the processes answering citizens.
+BACKGROUND_NICENESS = 15
 
 
 def engine_bin(name: str) -> Path:
@@ -63,3 +68,23 @@ def engine_environ(
         }
     )
     return env
+
+
+def background_priority() -> None:
+    """In a child process before it runs: lower its CPU priority."""
+    os.nice(BACKGROUND_NICENESS)
+
+
+def run_rasa(*args: str, quiet: bool = False, background: bool = False) -> int:
+    """Run ``rasa <args>`` from the engine environment in the repository; its exit code.
+    ``quiet``: its output discarded (else shown); ``background``: at a lower CPU priority."""
+    output = subprocess.DEVNULL if quiet else None
+    return subprocess.run(
+        [str(engine_bin("rasa")), *args],
+        cwd=ROOT,
+        env=engine_environ(),
+        stdout=output,
+        stderr=output,
+        check=False,
+        preexec_fn=background_priority if background else None,
+    ).returncode

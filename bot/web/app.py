@@ -1,4 +1,7 @@
-"""The gateway's app factory."""
+"""The gateway's app factory: the composition root, where every room's objects are built and
+handed to one another (the desk to the conversation service, the channels' renderers to the
+article editor), kept in ``app.state`` for the routes (``bot/web/deps.py``), and where errors
+are answered (``bot/web/errors.py``)."""
 
 from __future__ import annotations
 
@@ -11,17 +14,15 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import __version__
 from bot.accounts.agents import AgentDirectory, Role
-from bot.accounts.auth import COOKIE, ConsoleError, error_response, require
-from bot.conversation.channel import ChannelError, PlatformChannel
+from bot.accounts.audit import AuditLog
+from bot.conversation.channel import PlatformChannel
 from bot.conversation.delivery import Delivery
 from bot.conversation.push import PushHub
 from bot.conversation.rasa_client import RasaClient
@@ -29,18 +30,22 @@ from bot.conversation.service import ConversationService
 from bot.conversation.store import open_store
 from bot.conversation.webchat_sessions import WebchatSessions
 from bot.handoff import api as console
+from bot.handoff.hub import ConsoleHub
 from bot.handoff.requests import CitizenLimits
-from bot.handoff.service import ConsoleHub, HandoffDesk
+from bot.handoff.service import HandoffDesk
 from bot.handoff.store import Handoff, HandoffStore
 from bot.knowledge.articles import KnowledgeStore
 from bot.knowledge.handoff_rules import HandoffRulesStore
 from bot.ops.settings import Settings
 from bot.storage.database import create_engine
+from bot.web import errors
 from bot.web.client_address import networks
-from bot.web.rate_limits import LimitExceeded, RateLimits
+from bot.web.deps import COOKIE, ConsoleError, ConsolePresence, require
+from bot.web.errors import console_refusal, error_body
+from bot.web.rate_limits import RateLimits
 from bot.web.security_headers import SecurityHeaders
 from bot.workbench import api as workbench
-from bot.workbench.article_editor import KnowledgeEditor
+from bot.workbench.article_editor import KnowledgeEditor, Render
 from bot.workbench.inbox import InboxStore
 from bot.workbench.model_registry import ModelRegistry
 from bot.workbench.training import MODELS
@@ -49,17 +54,6 @@ from bot.workbench.training_jobs import TrainingJobs
 from connectors import messenger, twilio, webchat, whatsapp
 
 logger = logging.getLogger(__name__)
-
-#: Spanish messages for citizens; ``error`` codes are for programs.
-_MESSAGES = {
-    "invalid_json": "No pudimos leer tu mensaje: el cuerpo no es JSON válido.",
-    "invalid_request": "Tu mensaje no tiene el formato esperado.",
-    "not_found": "No encontramos lo que buscas.",
-    "method_not_allowed": "Método no permitido.",
-    "internal_error": "Estamos teniendo problemas, intenta en un momento.",
-    "body_too_large": "Tu mensaje es demasiado grande.",
-}
-
 
 #: Largest request body accepted (a web chat message of 4,096 characters is far below it).
 MAX_BODY_BYTES = 64 * 1024
@@ -139,14 +133,14 @@ async def _upload_refusal(scope: Scope) -> JSONResponse | None:
     """Why an upload may not send its body (None: an administrator's live session; the route
     checks the CSRF token)."""
     token = Request(scope).cookies.get(COOKIE)
-    desk: HandoffDesk | None = getattr(scope["app"].state, "desk", None)
-    session = await desk.agents.session(token) if token and desk is not None else None
+    agents: AgentDirectory | None = getattr(scope["app"].state, "agents", None)
+    session = await agents.session(token) if token and agents is not None else None
     try:
         if session is None:
             raise ConsoleError(401, "not_logged_in", "Inicia sesión para continuar.")
         require(session, Role.ADMIN)
     except ConsoleError as refused:
-        return error_response(refused)
+        return console_refusal(refused)
     return None
 
 
@@ -190,8 +184,12 @@ def _platform_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str,
     return channels
 
 
-def error_body(code: str, message: str | None = None, **extra: Any) -> dict[str, Any]:
-    return {"error": code, "message": message or _MESSAGES.get(code, code), **extra}
+def _preview_renderers() -> dict[str, Render]:
+    """How Messenger and WhatsApp render an answer, for the article editor's previews (render
+    only: no client, no credentials)."""
+    messenger_channel = messenger.MessengerChannel(None, "", "", "")  # type: ignore[arg-type]
+    whatsapp_channel = whatsapp.WhatsAppChannel(None, "", "", "", "")  # type: ignore[arg-type]
+    return {"messenger": messenger_channel.render, "whatsapp": whatsapp_channel.render}
 
 
 def create_app(
@@ -222,9 +220,11 @@ def create_app(
         app.state.rasa = rasa
         # The desk has its own connection pool on the same database (its writes are few).
         desk_engine = create_engine(settings.database_url)
+        agents = AgentDirectory(desk_engine, dt.timedelta(hours=settings.console_session_hours))
+        audit = AuditLog(desk_engine)
         desk = HandoffDesk(
             HandoffStore(desk_engine),
-            AgentDirectory(desk_engine, dt.timedelta(hours=settings.console_session_hours)),
+            agents,
             knowledge,
             handoff_rules,
             app.state.console_hub,
@@ -234,15 +234,23 @@ def create_app(
                 settings.limit_handoffs_per_conversation,
                 settings.limit_callbacks_per_conversation,
             ),
+            audit=audit,
         )
         await desk.start()
+        app.state.agents = agents
+        app.state.audit = audit
         app.state.desk = desk
+        presence: ConsolePresence = desk  # who is at the console: the desk keeps track
+        app.state.presence = presence
         app.state.inbox = InboxStore(desk_engine)
         app.state.webchat_sessions = WebchatSessions(
             desk_engine, dt.timedelta(minutes=settings.session_idle_minutes)
         )
         app.state.knowledge_editor = KnowledgeEditor(
-            desk_engine, settings.knowledge_dir, settings.knowledge_review_days
+            desk_engine,
+            settings.knowledge_dir,
+            settings.knowledge_review_days,
+            _preview_renderers(),
         )
         app.state.models = ModelRegistry(desk_engine, MODELS)
         app.state.training_jobs = TrainingJobs(
@@ -329,42 +337,7 @@ def create_app(
         https=settings.secure_cookies,
     )
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = exc.errors()
-        if any(e.get("type") == "json_invalid" for e in errors):
-            return JSONResponse(error_body("invalid_json"), status_code=400)
-        details = [
-            {"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "problem": e.get("msg")}
-            for e in errors
-        ]
-        return JSONResponse(error_body("invalid_request", details=details), status_code=422)
-
-    @app.exception_handler(ChannelError)
-    async def _channel_error(_: Request, exc: ChannelError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
-
-    @app.exception_handler(LimitExceeded)
-    async def _limited(_: Request, exc: LimitExceeded) -> JSONResponse:
-        return JSONResponse(
-            error_body("rate_limited", exc.message, retry_after=exc.retry_after),
-            status_code=429,
-            headers={"Retry-After": str(exc.retry_after)},
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(
-            error_body(code, None if code != "http_error" else str(exc.detail)),
-            status_code=exc.status_code,
-            headers=exc.headers,
-        )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unexpected error: %s", type(exc).__name__)
-        return JSONResponse(error_body("internal_error"), status_code=500)
+    errors.install(app)
 
     @app.get("/health", tags=["operations"])
     async def health(request: Request) -> JSONResponse:
@@ -409,7 +382,7 @@ def create_app(
         return RedirectResponse("/agent#admin", status_code=303)
 
     app.mount("/static", StaticFiles(directory=webchat.STATIC), name="static")
-    app.mount("/agent/static", StaticFiles(directory=console.STATIC), name="console")
+    app.mount("/agent/static", console.ConsoleFiles(directory=console.STATIC), name="console")
     return app
 
 

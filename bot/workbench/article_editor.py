@@ -5,7 +5,8 @@ place with a round-trip parser (templates, variants and comments are kept) and i
 retraining (the assistant reloads changed articles). The version it replaces is kept in the
 database with its author and time; so is every article a zip upload or a restore changes
 (:meth:`KnowledgeEditor.keep_versions`). Previews show what each channel would send, with its
-limits.
+limits: the channels' own renderers, which the app hands to the editor (the workbench does not
+import the connectors).
 
 No edit is lost to another: an edit names the version of the file it was made on (its
 :func:`version_of`, which every read returns), and one made on a version that is no longer the
@@ -21,7 +22,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,12 +34,14 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.conversation.channel import BotMessage
 from bot.knowledge.articles import Article, KnowledgeError, parse_article
 from bot.storage.tables import ArticleVersion
 from bot.storage.time import aware, utcnow
 from bot.workbench.training_data import lists_indented, round_trip_yaml
-from connectors.messenger import MessengerChannel
-from connectors.whatsapp import WhatsAppChannel
+
+#: A channel's renderer (``Channel.render``): bot messages → the platform's payloads.
+Render = Callable[[list[BotMessage], str], list[dict[str, Any]]]
 
 #: Each platform's limits, shown next to the preview.
 LIMITS = {
@@ -85,10 +88,18 @@ class Version:
 
 
 class KnowledgeEditor:
-    def __init__(self, engine: AsyncEngine, directory: Path, review_days: int) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        directory: Path,
+        review_days: int,
+        renderers: Mapping[str, Render] | None = None,
+    ) -> None:
         self._engine = engine
         self.directory = directory
         self.review_days = review_days
+        #: The platforms previews show besides the web chat (name → its channel's renderer).
+        self.renderers = dict(renderers or {})
         #: Held while the workbench writes the project's files (article edits, annotations,
         #: zip uploads, restores): one writer at a time, between its check and its write.
         self.writing = asyncio.Lock()
@@ -207,16 +218,20 @@ class KnowledgeEditor:
             ).all()
         return [Version(r.id, r.author, aware(r.created_at) or utcnow(), r.content) for r in rows]
 
+    def preview(self, answer: str, buttons: list[dict[str, str]]) -> dict[str, Any]:
+        """:func:`preview` with the app's renderers."""
+        return preview(answer, buttons, self.renderers)
 
-def preview(answer: str, buttons: list[dict[str, str]]) -> dict[str, Any]:
-    """What each channel sends for this answer, and where it goes over a platform's limit."""
-    message = {"text": answer, "buttons": buttons}
-    messenger = MessengerChannel(None, "", "", "")  # type: ignore[arg-type]  # render only
-    whatsapp = WhatsAppChannel(None, "", "", "", "")  # type: ignore[arg-type]
+
+def preview(
+    answer: str, buttons: list[dict[str, str]], renderers: Mapping[str, Render]
+) -> dict[str, Any]:
+    """What each channel sends for this answer (the web chat shows it as it is; the others as
+    their ``renderers`` make it), and where it goes over a platform's limit."""
+    message: BotMessage = {"text": answer, "buttons": buttons}
     shown = {
         "webchat": [message],
-        "messenger": messenger.render([message], "preview"),
-        "whatsapp": whatsapp.render([message], "preview"),
+        **{name: render([message], "preview") for name, render in renderers.items()},
     }
     warnings: dict[str, list[str]] = {}
     for channel, limits in LIMITS.items():

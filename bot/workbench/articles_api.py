@@ -2,34 +2,31 @@
 reviews, an article as its file is now, edits checked against the version they were made on
 (a stale one is a 409 holding both texts), earlier versions, previews per channel.
 
-Admins only, through the console's sessions and audit log (:mod:`bot.handoff.api`).
+Admins only, through the console's sessions and audit log (:mod:`bot.web.deps`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from bot.accounts.agents import Role
-from bot.accounts.auth import RowId
-from bot.handoff.api import ConsoleError, Current, Desk, require
 from bot.knowledge.articles import (
     MAX_ANSWER_CHARS,
     MAX_BUTTON_TITLE_CHARS,
     MAX_TITLE_CHARS,
     Article,
+    KnowledgeStore,
 )
-from bot.workbench.article_editor import (
-    EditRefused,
-    KnowledgeEditor,
-    StaleVersion,
-    preview,
-    version_of,
-)
+from bot.web.deps import Audit, ConsoleError, Current, Knowledge, RowId, from_state, require
+from bot.workbench.article_editor import EditRefused, KnowledgeEditor, StaleVersion, version_of
+
+#: The app's article editor; its ``writing`` lock is the one every project write holds.
+Editor = Annotated[KnowledgeEditor, Depends(from_state("knowledge_editor"))]
 
 router = APIRouter(tags=["admin workbench"])
 
@@ -74,17 +71,10 @@ class PreviewBody(BaseModel):
     buttons: list[PreviewButton] = Field(default_factory=list, max_length=3)
 
 
-def knowledge_editor(request: Request) -> KnowledgeEditor:
-    """The app's article editor; its ``writing`` lock is the one every project write holds."""
-    editor: KnowledgeEditor = request.app.state.knowledge_editor
-    return editor
-
-
 @router.get("/api/admin/articles")
-async def articles(request: Request, session: Current) -> list[dict[str, Any]]:
+async def articles(session: Current, editor: Editor, knowledge: Knowledge) -> list[dict[str, Any]]:
     """Every article with its source and review date; ``overdue`` when past its review."""
     require(session, Role.ADMIN)
-    editor = knowledge_editor(request)
     return [
         {
             "id": a.id,
@@ -94,7 +84,7 @@ async def articles(request: Request, session: Current) -> list[dict[str, Any]]:
             "source": a.source.url,
             "tags": list(a.tags),
         }
-        for a in request.app.state.knowledge.current.articles
+        for a in knowledge.current.articles
     ]
 
 
@@ -111,28 +101,32 @@ def _article_fields(found: Article, version: str) -> dict[str, Any]:
     }
 
 
-def _current_article(request: Request, article_id: str) -> dict[str, Any]:
+def _current_article(
+    editor: KnowledgeEditor, knowledge: KnowledgeStore, article_id: str
+) -> dict[str, Any]:
     """The article as its file is now, with the file's version (the gateway's last good copy
     when the file was broken by hand)."""
     try:
-        content, found = knowledge_editor(request).read(article_id)
+        content, found = editor.read(article_id)
     except EditRefused as exc:
         raise ConsoleError(404, "not_found", "No existe ese artículo.") from exc
-    found = found or request.app.state.knowledge.current.get(article_id)
+    found = found or knowledge.current.get(article_id)
     if found is None:
         raise ConsoleError(404, "not_found", "No existe ese artículo.")
     return {**_article_fields(found, version_of(content)), "templates": sorted(found.templates)}
 
 
 @router.get("/api/admin/articles/{article_id}")
-async def article(article_id: str, request: Request, session: Current) -> dict[str, Any]:
+async def article(
+    article_id: str, session: Current, editor: Editor, knowledge: Knowledge
+) -> dict[str, Any]:
     """The article as its file is now; ``version`` is what an edit of it must send back."""
     require(session, Role.ADMIN)
-    shown = _current_article(request, article_id)
-    versions = await knowledge_editor(request).versions(article_id)
+    shown = _current_article(editor, knowledge, article_id)
+    versions = await editor.versions(article_id)
     return {
         **shown,
-        "overdue": knowledge_editor(request).overdue(dt.date.fromisoformat(shown["reviewed"])),
+        "overdue": editor.overdue(dt.date.fromisoformat(shown["reviewed"])),
         "versions": [
             {"id": v.id, "author": v.author, "at": v.created_at.isoformat()} for v in versions
         ],
@@ -141,7 +135,12 @@ async def article(article_id: str, request: Request, session: Current) -> dict[s
 
 @router.put("/api/admin/articles/{article_id}")
 async def edit_article(
-    article_id: str, body: ArticleEdit, request: Request, session: Current, desk: Desk
+    article_id: str,
+    body: ArticleEdit,
+    session: Current,
+    editor: Editor,
+    knowledge: Knowledge,
+    audit: Audit,
 ) -> dict[str, Any]:
     """Change an article made on its ``version``; live at once (no retraining); the previous
     version is kept. An edit of an older version (someone saved, or an upload changed the
@@ -150,45 +149,43 @@ async def edit_article(
     require(session, Role.ADMIN)
     changes = body.model_dump(mode="json", exclude_none=True, exclude={"version"})
     try:
-        await knowledge_editor(request).save(
+        await editor.save(
             article_id, body.model_dump(exclude_none=True, exclude={"version"}),
             session.agent.username, body.version,
         )  # fmt: skip
     except StaleVersion as exc:
+        # The answer holds the article now and the edit sent: both texts to compare.
         raise ConsoleError(
             409, exc.code, exc.message,
-            current=_current_article(request, article_id), sent=changes,
+            current=_current_article(editor, knowledge, article_id), sent=changes,
         ) from exc  # fmt: skip
-    except EditRefused as exc:
-        status = 404 if exc.code == "not_found" else 422
-        raise ConsoleError(status, exc.code, exc.message, problems=exc.problems) from exc
-    request.app.state.knowledge.refresh()  # live now in the gateway; the actions follow
-    await desk.store.audit(
+    knowledge.refresh()  # live now in the gateway; the actions follow
+    await audit.record(
         session.agent.username,
         "article_edited",
         actor_id=session.agent.id,
         article=article_id,
         fields=sorted(changes),
     )
-    return await article(article_id, request, session)
+    return await article(article_id, session, editor, knowledge)
 
 
 @router.get(
     "/api/admin/articles/{article_id}/versions/{version_id}", response_class=PlainTextResponse
 )
 async def article_version(
-    article_id: str, version_id: RowId, request: Request, session: Current
+    article_id: str, version_id: RowId, session: Current, editor: Editor
 ) -> str:
     """An earlier version of the article's file, as it was."""
     require(session, Role.ADMIN)
-    for version in await knowledge_editor(request).versions(article_id):
+    for version in await editor.versions(article_id):
         if version.id == version_id:
             return version.content
     raise ConsoleError(404, "not_found", "No existe esa versión.")
 
 
 @router.post("/api/admin/articles/preview")
-async def preview_article(body: PreviewBody, session: Current) -> dict[str, Any]:
+async def preview_article(body: PreviewBody, session: Current, editor: Editor) -> dict[str, Any]:
     """What web chat, Messenger and WhatsApp would show, with each platform's limits."""
     require(session, Role.ADMIN)
-    return preview(body.answer, [b.model_dump() for b in body.buttons])
+    return editor.preview(body.answer, [b.model_dump() for b in body.buttons])

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.knowledge.tax.amounts import fold
+from bot.knowledge.text import fold
 from bot.storage.tables import Conversation, HandoffRow, ReviewItem
 from bot.storage.time import aware, utcnow
 from bot.workbench.personal_data import mask, with_placeholders

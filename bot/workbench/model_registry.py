@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,13 +17,12 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversation.rasa_client import EngineUnavailable, RasaClient
-from bot.ops.engine_env import engine_bin, engine_environ
+from bot.ops.engine_env import run_rasa
 from bot.ops.settings import ROOT
 from bot.storage.tables import ModelRow
 from bot.storage.time import aware, utcnow
+from bot.workbench.evaluation import CONVERSATIONS, HELDOUT
 
-HELDOUT = ROOT / "heldout" / "heldout.yml"
-CONVERSATIONS = ROOT / "heldout" / "conversations"
 EVALUATIONS = ROOT / "var" / "results" / "models"
 TRAINED, LIVE, RETIRED = "trained", "live", "retired"
 #: Differences in macro-F1 smaller than this are "the same".
@@ -160,32 +157,11 @@ class ModelRegistry:
 # --- evaluation ----------------------------------------------------------------------------------
 
 
-#: Trainings and evaluations yield the CPU to the processes answering citizens.
-BACKGROUND_NICENESS = 15
-
-
-def background_priority() -> None:
-    """In a child process before it runs: lower its CPU priority."""
-    os.nice(BACKGROUND_NICENESS)
-
-
-def _rasa(*args: str) -> int:
-    return subprocess.run(
-        [str(engine_bin("rasa")), *args],
-        cwd=ROOT,
-        env=engine_environ(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=False,
-        preexec_fn=background_priority,
-    ).returncode
-
-
 def evaluate_model(model: Path, out: Path, conversations: bool = True) -> dict[str, Any]:
     """Held-out metrics of ``model`` (per intent, macro-F1, each example's prediction, the
     confusion matrix as a picture) and, optionally, whether the conversation tests pass."""
     out.mkdir(parents=True, exist_ok=True)
-    code = _rasa(
+    code = run_rasa(
         "test",
         "nlu",
         "--nlu",
@@ -195,6 +171,8 @@ def evaluate_model(model: Path, out: Path, conversations: bool = True) -> dict[s
         "--out",
         str(out),
         "--successes",
+        quiet=True,
+        background=True,
     )
     if code != 0:
         raise RuntimeError(f"rasa test nlu failed (exit {code})")
@@ -226,7 +204,7 @@ def evaluate_model(model: Path, out: Path, conversations: bool = True) -> dict[s
         "confusion_matrix": str(out / "intent_confusion_matrix.png"),
     }
     if conversations:
-        passed = _rasa(
+        passed = run_rasa(
             "test",
             "core",
             "--stories",
@@ -237,6 +215,8 @@ def evaluate_model(model: Path, out: Path, conversations: bool = True) -> dict[s
             "--e2e",
             "--out",
             str(out / "conversations"),
+            quiet=True,
+            background=True,
         )
         metrics["conversations_passed"] = passed == 0
     return metrics

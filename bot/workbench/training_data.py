@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from bot.knowledge.tax.amounts import fold
+from bot.knowledge.text import fold
 from bot.ops.settings import ROOT
 from bot.workbench.personal_data import with_placeholders
 from bot.workbench.project_files import write_all

@@ -21,14 +21,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversation.rasa_client import RasaClient
-from bot.ops.engine_env import engine_bin, engine_environ
+from bot.ops.engine_env import background_priority, engine_bin, engine_environ
 from bot.ops.settings import ROOT
 from bot.storage.tables import TrainingJob
 from bot.storage.time import aware, utcnow
 from bot.workbench.model_registry import (
     EVALUATIONS,
     ModelRegistry,
-    background_priority,
     compare,
     evaluate_model,
     sync_live,

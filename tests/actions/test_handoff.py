@@ -16,6 +16,8 @@ from trackers import tracker, user_event
 
 from actions.handoff import ActionDerivar
 from actions.knowledge_answers import ActionAnswer, ActionClarify
+from bot import contract
+from bot.contract import Clarification, HandoffRequest
 from bot.knowledge.handoff_rules import Escalation, HandoffRules
 
 
@@ -152,6 +154,21 @@ def test_second_misunderstanding_in_a_row_hands_over_with_the_report(
         "intent": "igv",
         "confidence": 0.2346,
     }
+
+
+def test_the_gateway_reads_what_the_actions_report(knowledge_dir: Path, rules: Escalation) -> None:
+    """The reports as the gateway reads them (``bot/contract.py``, on both sides)."""
+    [derivar] = run(ActionDerivar(), tracker("pedir_humano", confidence=0.5))
+    assert HandoffRequest.read(derivar["custom"][contract.HANDOFF]) == HandoffRequest(
+        contract.ASKED, rules.default_team, "pedir_humano", 0.5
+    )
+    ranking = [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "igv", "confidence": 0.2}]
+    t = tracker("nlu_fallback", ranking, previous_intent="nlu_fallback")
+    [message] = run(ActionClarify(), t)
+    read = HandoffRequest.read(message["custom"][contract.HANDOFF])
+    assert read is not None and read.reason == contract.NOT_UNDERSTOOD
+    clarified = Clarification.read(message["custom"][contract.CLARIFICATION])
+    assert clarified == Clarification(ranking, [], None)
 
 
 def test_a_first_misunderstanding_does_not_hand_over(knowledge_dir: Path) -> None:

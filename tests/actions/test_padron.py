@@ -12,7 +12,7 @@ from trackers import tracker
 
 from actions import padron as padron_actions
 from actions.padron import ActionLookupRuc
-from bot.knowledge.padron.store import open_padron
+from bot.knowledge.padron import open_padron
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "padron" / "sample_padron_reducido_ruc.txt"
 

@@ -231,6 +231,15 @@ def test_agent_takes_a_chat_answers_and_closes_it(
     expect(bot_says(citizen)).to_contain_text(ruc, timeout=LIVE_MS)
     expect(console.get_by_test_id("queue-item")).to_have_count(0)
 
+    # Signing out forgets the chats on the page: whoever signs in next on this computer does not
+    # see this agent's queue.
+    citizen_writes(citizen, "quiero hablar con un asesor")
+    expect(console.get_by_test_id("queue-item")).to_have_count(1, timeout=LIVE_MS)
+    console.get_by_role("button", name="Cerrar sesión").click()
+    expect(console.get_by_test_id("login-form")).to_be_visible()
+    expect(console.get_by_test_id("queue-item")).to_have_count(0)
+    expect(console.locator("[data-testid=queue-count]")).to_have_text("0")
+
 
 def test_admin_manages_users_teams_and_office_hours(
     desk_stack: Stack, administrator: Account, console: Page, browser: Browser

@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.handoff.api import CSRF_HEADER
 from bot.knowledge.articles import load_knowledge
 from bot.ops.settings import ROOT
+from bot.web.deps import CSRF_HEADER
 from connectors.meta import sign
 from tests.e2e.stack import TOKEN, Stack, stop
 from tests.fakes.graph_api import FakeGraphApi

@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.handoff.api import CSRF_HEADER
 from bot.knowledge.articles import load_knowledge
 from bot.ops.settings import ROOT
+from bot.web.deps import CSRF_HEADER
 from tests.e2e.stack import Stack, project_copy, stop
 from tests.integrator import HEADERS
 

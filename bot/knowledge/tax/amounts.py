@@ -9,10 +9,11 @@ digits (and nothing more) is read as thousands, otherwise as the decimal point.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import List, Optional
+
+from bot.knowledge.text import fold
 
 _UNITS = {
     "cero": 0, "un": 1, "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
@@ -45,12 +46,6 @@ class Amount:
     value: Decimal
     start: int
     end: int
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: what the parser (and people who skip accents) see."""
-    decomposed = unicodedata.normalize("NFD", text.lower())
-    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
 
 
 def _digits(raw: str) -> Optional[Decimal]:

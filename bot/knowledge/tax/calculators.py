@@ -12,8 +12,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from typing import Collection, List, Optional
 
-from bot.knowledge.tax.amounts import Amount, find_amounts, fold
+from bot.knowledge.tax.amounts import Amount, find_amounts
 from bot.knowledge.tax.rules import TaxYear
+from bot.knowledge.text import fold
 
 CENT = Decimal("0.01")
 

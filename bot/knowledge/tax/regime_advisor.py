@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, List, Optional, Tuple
 
-from bot.knowledge.tax.amounts import find_amounts, fold
+from bot.knowledge.tax.amounts import find_amounts
 from bot.knowledge.tax.calculators import money
 from bot.knowledge.tax.ruc import find_valid_ruc, ruc_spans
 from bot.knowledge.tax.rules import RusCategory, TaxYear
+from bot.knowledge.text import fold
 
 NUEVO_RUS, RER, RMT, GENERAL = "nuevo_rus", "rer", "rmt", "general"
 #: The form's slots, in the order they are asked.

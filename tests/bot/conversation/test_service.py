@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.conversation.channel import InboundMessage
+from bot.contract import HandoffRequest
+from bot.conversation.channel import BotMessage, InboundMessage
 from bot.conversation.push import PushHub
 from bot.conversation.rasa_client import RasaClient
 from bot.conversation.service import ConversationService
@@ -207,5 +208,60 @@ async def test_answers_can_be_rated_and_a_thumbs_down_goes_to_the_inbox(
             [glad] = await service.handle(InboundMessage(channel, "ana", "/valorar_si"))
             assert glad["text"].startswith("¡Gracias!")
             assert len(await store.reviews(10)) == 1  # a 👍 is not something to review
+    finally:
+        await store.close()
+
+
+class Escalated:
+    """A stand-in for the agents' desk (the service knows only ``Escalations``)."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[int, str, HandoffRequest]] = []
+        self.owned: set[int] = set()
+        self.inbound: list[str] = []
+
+    def owns(self, conversation_id: int) -> bool:
+        return conversation_id in self.owned
+
+    async def take_inbound(self, conversation_id: int, inbound: InboundMessage) -> list[BotMessage]:
+        self.inbound.append(inbound.text)
+        return []
+
+    async def escalate(
+        self, conversation_id: int, channel: str, request: HandoffRequest
+    ) -> list[BotMessage]:
+        self.requests.append((conversation_id, channel, request))
+        self.owned.add(conversation_id)
+        return [{"text": "Te comunico con un asesor."}]
+
+
+async def test_the_engines_handoff_request_goes_to_the_escalations(url: str) -> None:
+    sent: list[str] = []
+
+    def engine(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content)["message"])
+        return httpx.Response(200, json=[
+            {"recipient_id": "x", "text": "Un momento."},
+            {"recipient_id": "x", "custom": {"handoff": {
+                "reason": "pedido", "team": "orientacion", "intent": "pedir_humano",
+                "confidence": 0.97}}},
+        ])  # fmt: skip
+
+    desk = Escalated()
+    store = await open_store(url)
+    try:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(engine)) as http:
+            rasa = RasaClient(http, "http://rasa.test", "token", 2.0)
+            knowledge = KnowledgeStore(ROOT / "data" / "knowledge")
+            service = ConversationService(store, rasa, knowledge, PushHub(), desk=desk)
+            replies = await service.handle(InboundMessage("webchat", "ana", "quiero un asesor"))
+            assert [r["text"] for r in replies] == ["Un momento.", "Te comunico con un asesor."]
+            [(conversation, channel, request)] = desk.requests
+            assert channel == "webchat"
+            assert request == HandoffRequest("pedido", "orientacion", "pedir_humano", 0.97)
+            # People own the conversation now: the citizen's next message goes to them.
+            assert await service.handle(InboundMessage("webchat", "ana", "hola?")) == []
+            assert desk.inbound == ["hola?"] and sent == ["quiero un asesor"]
+            assert conversation == await service.conversation_id("webchat", "ana")
     finally:
         await store.close()

@@ -1,4 +1,8 @@
-"""The store contract on both databases, and what only the SQLite writer does."""
+"""The store contract (:class:`ConversationStore`) on both databases, through ``open_store``.
+
+What only one store does is in ``test_store_sqlite.py`` (the group-committing writer) and
+``test_store_sql.py`` (the ``AsyncEngine``); how the shared queries bind and spell things per
+dialect in ``test_store_queries.py``."""
 
 from __future__ import annotations
 
@@ -14,13 +18,17 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversation.store import (
+    FAILED,
+    PENDING,
+    READ,
+    SENT,
     ConversationStore,
+    NewReview,
     Outbound,
-    SqliteStore,
-    SqlStore,
     open_store,
 )
-from bot.ops.processes import free_port
+from bot.conversation.store_sql import SqlStore
+from bot.conversation.store_sqlite import SqliteStore
 from bot.storage.database import create_engine
 from bot.storage.tables import Conversation, Message
 from tests.bot.databases import BACKENDS, database_url
@@ -130,59 +138,105 @@ async def test_ping_says_whether_the_database_answers(store: ConversationStore) 
     assert await store.ping()
 
 
-async def test_ping_is_false_for_a_closed_sqlite_store_and_an_unreachable_server(
-    tmp_path: Path,
+async def test_a_redelivered_message_is_stored_once(
+    store: ConversationStore, inspect: AsyncEngine
 ) -> None:
-    sqlite = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}")
-    await sqlite.close()
-    assert not await sqlite.ping()
-    unreachable = SqlStore(create_engine(f"postgresql+asyncpg://u@127.0.0.1:{free_port()}/x"))
-    try:
-        assert not await unreachable.ping()
-    finally:
-        await unreachable.close()
+    conversation = await store.open_conversation("messenger", "ana")
+    first = await store.accept_inbound(conversation, "hola", {"mid": 1}, "messenger:m_1")
+    assert first is not None
+    assert await store.accept_inbound(conversation, "hola", {"mid": 1}, "messenger:m_1") is None
+    other = await store.accept_inbound(conversation, "otra", None, "messenger:m_2")
+    waiting = await store.pending("in", ["messenger"])
+    assert [(p.message_id, p.text, p.payload, p.sender_id) for p in waiting] == [
+        (first, "hola", {"mid": 1}, "ana"),
+        (other, "otra", None, "ana"),
+    ]
+    assert await store.pending("in", ["whatsapp"]) == []
+    assert await store.pending("in", []) == []
+    assert len(await _rows(inspect)) == 2
 
 
-async def test_what_the_sqlite_writer_stores_sqlalchemy_reads_the_same(
-    tmp_path: Path,
+async def test_the_outbox_its_retries_and_the_platforms_receipts(
+    store: ConversationStore, inspect: AsyncEngine
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
-    writer = await open_store(url)
-    reader = SqlStore(create_engine(url))
-    try:
-        conversation = await writer.open_conversation("webchat", "ana")
-        message = await writer.record_inbound(conversation, "hola", None)
-        await writer.record_outcome(
-            message, "answered", conversation, [Outbound("Hola", {"buttons": []})]
-        )
-        assert await reader.history(conversation, 10) == await writer.history(conversation, 10)
-        assert await reader.find_conversation("webchat", "ana") == conversation
-    finally:
-        await writer.close()
-        await reader.close()
+    conversation = await store.open_conversation("messenger", "ana")
+    elsewhere = await store.open_conversation("messenger", "otro")
+    message = await store.accept_inbound(conversation, "hola", None, "messenger:m_1")
+    assert message is not None
+    await store.record_outcome(
+        message, "answered", conversation, [Outbound("uno", None), Outbound("dos", {"a": 1})],
+        PENDING,
+    )  # fmt: skip
+    await store.record_outbound(elsewhere, [Outbound("ajeno", None)], PENDING)
+    outbox = await store.pending("out", ["messenger"], conversation)
+    assert [(p.text, p.payload, p.attempts, p.next_attempt_at) for p in outbox] == [
+        ("uno", None, 0, None),
+        ("dos", {"a": 1}, 0, None),
+    ]
+    assert len(await store.pending("out", ["messenger"])) == 3
+
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)).replace(microsecond=0)
+    await store.update_outbound(
+        outbox[0].message_id, PENDING, attempts=1, next_attempt_at=later, error="x" * 400
+    )
+    retried = (await store.pending("out", ["messenger"], conversation))[0]
+    assert (retried.attempts, retried.next_attempt_at) == (1, later)
+    with pytest.raises(ValueError, match="not an outbound field"):
+        await store.update_outbound(outbox[0].message_id, SENT, colour="red")
+
+    await store.update_outbound(outbox[0].message_id, SENT, platform_id="messenger:out_1")
+    await store.update_outbound(outbox[1].message_id, SENT, platform_id="messenger:out_2")
+    assert await store.pending("out", ["messenger"], conversation) == []
+    moment = dt.datetime.now(dt.UTC)
+    assert await store.mark_delivered([], moment) == 0
+    assert await store.mark_delivered(["messenger:out_1", "messenger:unknown"], moment) == 1
+    assert await store.mark_by_platform_id([], FAILED, moment, "no") == 0
+    assert await store.mark_by_platform_id(["messenger:out_2"], FAILED, moment, "e" * 400) == 1
+    assert await store.mark_read(conversation, moment) == 1  # the failed one stays failed
+    assert await store.mark_delivered(["messenger:out_1"], moment) == 1  # late: stays read
+    async with inspect.connect() as db:
+        rows = await db.execute(
+            select(Message.text, Message.status, Message.error, Message.delivered_at,
+                   Message.read_at)
+            .where(Message.direction == "out", Message.conversation_id == conversation)
+            .order_by(Message.id)
+        )  # fmt: skip
+        (uno, dos) = rows.all()
+    assert (uno.status, uno.error) == (READ, "x" * 300)
+    assert uno.delivered_at is not None and uno.read_at is not None
+    assert (dos.status, dos.error, dos.read_at) == (FAILED, "e" * 300, None)
+
+    before = dt.datetime.now(dt.UTC)
+    await store.accept_inbound(conversation, "¿y?", None, None)
+    last_in = await store.last_inbound_at(conversation)
+    assert last_in is not None and before <= last_in <= dt.datetime.now(dt.UTC)
+    assert await store.last_inbound_at(elsewhere) is None
+    activity = await store.last_activity(elsewhere)
+    assert activity is not None and activity <= before
+    assert await store.last_activity(999_999) is None
 
 
-async def test_a_cancelled_caller_does_not_keep_the_others_of_its_batch_waiting(
-    tmp_path: Path,
-) -> None:
-    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}")
-    try:
-        conversation = await store.open_conversation("webchat", "ana")
-        tasks = [
-            asyncio.create_task(store.record_inbound(conversation, f"m{i}", None))
-            for i in range(30)
-        ]
-        await asyncio.sleep(0)  # all queued
-        tasks[0].cancel()
-        done = await asyncio.wait_for(asyncio.gather(*tasks[1:]), timeout=5)
-        assert len(set(done)) == 29
-        # The cancelled caller's write was already queued: it is stored all the same.
-        assert len(await store.history(conversation, 100)) == 30
-    finally:
-        await store.close()
-
-
-async def test_a_store_that_cannot_open_its_file_says_so(tmp_path: Path) -> None:
-    (tmp_path / "dir.db").mkdir()
-    with pytest.raises(sqlite3.OperationalError, match=r"unable to open"):
-        await SqliteStore.open(tmp_path / "dir.db")
+async def test_the_review_inbox(store: ConversationStore) -> None:
+    conversation = await store.open_conversation("webchat", "ana")
+    message = await store.record_inbound(conversation, "mi ruc", None)
+    intents = [
+        {"name": "ruc_que_es", "confidence": 0.41},
+        {"name": "consulta_ruc", "confidence": 0.4},
+    ]
+    unsure = await store.record_review(
+        NewReview(conversation, message, "mi ruc", intents, ["/ruc_que_es", "/consulta_ruc"])
+    )
+    await store.record_review(
+        NewReview(conversation, message, "no sirve 👎", [], [], source="feedback")
+    )
+    await store.resolve_review(unsure, "/consulta_ruc")
+    reviews = await store.reviews(10)
+    assert [(r.text, r.picked, r.source) for r in reviews] == [
+        ("no sirve 👎", None, "feedback"),
+        ("mi ruc", "/consulta_ruc", "clarification"),
+    ]
+    assert (reviews[1].id, reviews[1].intents, reviews[1].offered) == (
+        unsure, intents, ["/ruc_que_es", "/consulta_ruc"],
+    )  # fmt: skip
+    assert reviews[1].created_at.tzinfo is not None
+    assert len(await store.reviews(1)) == 1

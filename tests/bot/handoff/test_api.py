@@ -3,138 +3,23 @@ CSRF, roles, login throttling and lockout, the handoff through the API, and bad 
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from starlette.testclient import WebSocketTestSession
-from starlette.websockets import WebSocketDisconnect
 
 from bot.accounts.agents import Role
-from bot.handoff.api import COOKIE, CSRF_HEADER
 from bot.ops.settings import Settings
-from bot.web.app import create_app
+from tests.bot.handoff.console_app import (
+    PASSWORD,
+    Agent,
+    Engine,
+    console_app,
+    login_as,
+    say,
+)
 from tests.integrator import HEADERS
-
-PASSWORD = "una-clave-larga-123"
-EVENTS = "/api/console/events"
-
-
-class Engine:
-    """Rasa as the gateway sees it: asks for a person when told to, records what it gets."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-        self.tracker_events: list[dict[str, Any]] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/tracker/events"):
-            self.tracker_events += json.loads(request.content)
-            return httpx.Response(200, json={})
-        if request.url.path == "/status":
-            return httpx.Response(200, json={"model_file": "m.tar.gz"})
-        message = json.loads(request.content)["message"]
-        self.messages.append(message)
-        if "asesor" in message:
-            handoff = {"reason": "pedido", "team": "orientacion", "intent": "pedir_humano",
-                       "confidence": 0.98}  # fmt: skip
-            return httpx.Response(200, json=[{"recipient_id": "x", "custom": {"handoff": handoff}}])
-        return httpx.Response(200, json=[{"recipient_id": "x", "text": f"bot: {message}"}])
-
-
-@pytest.fixture()
-def engine() -> Engine:
-    return Engine()
-
-
-@pytest.fixture()
-def handoff_limit() -> str:
-    """LIMIT_HANDOFFS_PER_CONVERSATION of ``app_client`` (a test may parametrize it)."""
-    return "3/hour"
-
-
-@pytest.fixture()
-def app_client(settings: Settings, engine: Engine, handoff_limit: str) -> Iterator[TestClient]:
-    settings = settings.model_copy(update={"limit_handoffs_per_conversation": handoff_limit})
-    app = create_app(settings, transport=httpx.MockTransport(engine))
-    with TestClient(app) as test_client:
-        for name, role in (("ana", Role.AGENT), ("beto", Role.AGENT),
-                           ("jefa", Role.SUPERVISOR), ("admin", Role.ADMIN)):  # fmt: skip
-            test_client.portal.call(  # type: ignore[union-attr]
-                app.state.desk.agents.create, name, PASSWORD, role, name.title(), "orientacion"
-            )
-        yield test_client
-
-
-class Agent:
-    """One console session on the shared test client (its cookie sent explicitly)."""
-
-    def __init__(self, app_client: TestClient, username: str) -> None:
-        self.http = app_client
-        response = app_client.post(
-            "/api/auth/login", json={"username": username, "password": PASSWORD}
-        )
-        assert response.status_code == 200, response.text
-        self.cookie = f"{COOKIE}={response.cookies[COOKIE]}"
-        app_client.cookies.clear()
-        self.csrf = response.json()["csrf_token"]
-        self.id: int = response.json()["agent"]["id"]
-
-    def headers(self, csrf: bool = True) -> dict[str, str]:
-        headers = {"Cookie": self.cookie}
-        if csrf:
-            headers[CSRF_HEADER] = self.csrf
-        return headers
-
-    def post(
-        self, path: str, body: dict[str, Any] | None = None, csrf: bool = True
-    ) -> httpx.Response:
-        return self.http.post(path, json=body or {}, headers=self.headers(csrf))
-
-    def put(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        return self.http.put(path, json=body, headers=self.headers())
-
-    def patch(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        return self.http.patch(path, json=body, headers=self.headers())
-
-    def events(self) -> Any:
-        """The console's WebSocket with this session's cookie (a context manager)."""
-        return self.http.websocket_connect(EVENTS, headers=self.headers(False))
-
-    def get(self, path: str) -> httpx.Response:
-        return self.http.get(path, headers=self.headers(False))
-
-
-def closing_code(socket: WebSocketTestSession, within: float = 5.0) -> int:
-    """The code the server closes the socket with, within ``within`` seconds (the events
-    before it are skipped); fails when it stays open."""
-    codes: list[int] = []
-
-    def wait() -> None:
-        try:
-            while True:
-                socket.receive_json()
-        except WebSocketDisconnect as closed:
-            codes.append(closed.code)
-
-    waiting = threading.Thread(target=wait, daemon=True)
-    waiting.start()
-    waiting.join(within)
-    assert codes, f"the socket stayed open for {within} s"
-    return codes[0]
-
-
-def say(client: TestClient, text: str, sender: str = "ciudadano") -> list[dict[str, Any]]:
-    response = client.post(
-        "/webhooks/webchat", json={"sender": sender, "message": text}, headers=HEADERS
-    )
-    assert response.status_code == 200, response.text
-    replies: list[dict[str, Any]] = response.json()
-    return replies
 
 
 def test_a_handoff_through_the_api(app_client: TestClient, engine: Engine) -> None:
@@ -262,21 +147,6 @@ def test_wrong_passwords_lock_the_account(app_client: TestClient) -> None:
     assert unknown.status_code == 401 and unknown.json()["error"] == "invalid_credentials"
 
 
-def login_as(
-    client: TestClient, username: str, password: str, forwarded: str | None = None
-) -> httpx.Response:
-    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
-    return client.post(
-        "/api/auth/login", json={"username": username, "password": password}, headers=headers
-    )
-
-
-def console_app(settings: Settings, engine: Engine, peer: str, **limits: Any) -> TestClient:
-    """The app with its limits changed, called from ``peer``."""
-    app = create_app(settings.model_copy(update=limits), transport=httpx.MockTransport(engine))
-    return TestClient(app, client=(peer, 50000))
-
-
 def test_logins_are_limited_per_address(settings: Settings, engine: Engine) -> None:
     with console_app(settings, engine, "198.51.100.7", limit_logins_per_address="3/minute") as c:
         codes = [login_as(c, f"u{i}", "x").status_code for i in range(4)]
@@ -350,86 +220,6 @@ def test_bad_input(app_client: TestClient) -> None:
         headers={**ana.headers(), "Content-Type": "application/json"},
     )  # fmt: skip
     assert garbage.status_code == 400 and garbage.json()["error"] == "invalid_json"
-
-
-def test_live_updates_reach_an_open_console(app_client: TestClient) -> None:
-    ana = Agent(app_client, "ana")
-    with app_client.websocket_connect("/api/console/events", headers=ana.headers(False)) as socket:
-        say(app_client, "quiero hablar con un asesor")
-        event = socket.receive_json()
-        assert event["type"] == "handoff" and event["handoff"]["state"] == "pending"
-    with (
-        pytest.raises(Exception),  # noqa: B017 - closed before accepting: no session
-        app_client.websocket_connect("/api/console/events") as socket,
-    ):
-        socket.receive_json()
-
-
-def test_deactivating_an_agent_closes_their_console_at_once(app_client: TestClient) -> None:
-    ana, admin = Agent(app_client, "ana"), Agent(app_client, "admin")
-    desk = app_client.app.state.desk  # type: ignore[attr-defined]
-    with ana.events() as socket:
-        say(app_client, "quiero hablar con un asesor")
-        assert socket.receive_json()["handoff"]["state"] == "pending"
-        assert ana.id in desk.online()
-        assert admin.patch(f"/api/admin/users/{ana.id}", {"active": False}).status_code == 200
-        assert closing_code(socket) == 4401  # without waiting for the periodic check (30 s)
-    assert ana.id not in desk.online() and ana.id not in desk.hub.connected()
-    assert ana.get("/api/handoffs").status_code == 401
-    with ana.events() as socket:
-        assert closing_code(socket) == 4401  # and cannot open another one
-
-
-def test_logging_out_closes_that_sessions_console_at_once(app_client: TestClient) -> None:
-    here, elsewhere = Agent(app_client, "ana"), Agent(app_client, "ana")
-    desk = app_client.app.state.desk  # type: ignore[attr-defined]
-    with here.events() as closing, elsewhere.events() as staying:
-        assert here.post("/api/auth/logout").status_code == 200
-        assert closing_code(closing) == 4401
-        # Her other session goes on receiving the desk's events.
-        say(app_client, "quiero hablar con un asesor")
-        assert staying.receive_json()["handoff"]["state"] == "pending"
-        assert here.id in desk.hub.connected()
-        assert elsewhere.post("/api/auth/logout").status_code == 200
-        assert closing_code(staying) == 4401
-    assert here.id not in desk.online()
-
-
-def test_an_open_console_checks_its_session_again(app_client: TestClient) -> None:
-    """Deactivated where the console cannot hear it (``python -m bot``, another gateway): the
-    periodic check (30 s; here 50 ms) closes the socket."""
-    ana = Agent(app_client, "ana")
-    desk = app_client.app.state.desk  # type: ignore[attr-defined]
-    desk.hub.session_check_seconds = 0.05
-    with ana.events() as socket:
-        app_client.portal.call(  # type: ignore[union-attr]
-            lambda: desk.agents.update(ana.id, active=False)
-        )
-        assert closing_code(socket) == 4401
-    assert ana.id not in desk.online()
-
-
-def test_open_consoles_are_capped_per_session_and_per_address(
-    settings: Settings, engine: Engine
-) -> None:
-    caps: dict[str, Any] = {"max_streams_per_session": 1, "max_streams_per_address": 2}
-    with console_app(settings, engine, "198.51.100.7", **caps) as client:
-        for name in ("ana", "beto", "jefa"):
-            client.portal.call(  # type: ignore[union-attr]
-                client.app.state.desk.agents.create,
-                name,
-                PASSWORD,
-                Role.AGENT,  # type: ignore[attr-defined]
-            )
-        ana, beto, jefa = (Agent(client, n) for n in ("ana", "beto", "jefa"))
-        with ana.events():
-            with ana.events() as second:
-                assert closing_code(second) == 4429
-            with beto.events(), jefa.events() as third:  # the address holds two already
-                assert closing_code(third) == 4429
-            with jefa.events() as socket:  # beto's closed: room again
-                say(client, "quiero hablar con un asesor")
-                assert socket.receive_json()["type"] == "handoff"
 
 
 def test_who_sees_what(app_client: TestClient) -> None:

@@ -16,8 +16,8 @@ from bot.knowledge.articles import (
     load_knowledge,
     parse_article,
 )
-from bot.ops.settings import ROOT
 
+ROOT = Path(__file__).resolve().parents[3]
 KNOWLEDGE = ROOT / "data" / "knowledge"
 GOOD = {
     "id": "prueba",

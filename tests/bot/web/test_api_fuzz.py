@@ -35,11 +35,11 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.python.asgi import get_client, shutdown_lifespans
 
 from bot.accounts.agents import AgentDirectory, Role
-from bot.handoff.api import COOKIE, CSRF_HEADER
 from bot.ops.processes import free_port
 from bot.ops.settings import Settings
 from bot.storage.database import create_engine
 from bot.web.app import create_app
+from bot.web.deps import COOKIE, CSRF_HEADER
 from bot.workbench import training_jobs
 from connectors.webchat_access import COOKIE as WEBCHAT_COOKIE
 

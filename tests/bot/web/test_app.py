@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 from starlette.types import Message
 
 from bot.accounts.agents import Role
-from bot.handoff.api import COOKIE, CSRF_HEADER
 from bot.ops.settings import Settings
 from bot.web.app import MAX_BODY_BYTES, UPLOAD_MAX_BODY_BYTES, create_app
+from bot.web.deps import COOKIE, CSRF_HEADER
 
 ROOT = Path(__file__).resolve().parents[3]
 PASSWORD = "una-clave-larga-123"

@@ -23,9 +23,9 @@ from fastapi.testclient import TestClient
 
 from bot.accounts.agents import Role
 from bot.conversation.channel import InboundMessage
-from bot.handoff.api import COOKIE, CSRF_HEADER
 from bot.ops.settings import Settings
 from bot.web.app import create_app
+from bot.web.deps import COOKIE, CSRF_HEADER
 
 ROOT = Path(__file__).resolve().parents[3]
 PASSWORD = "una-clave-larga-123"

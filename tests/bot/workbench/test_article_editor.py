@@ -17,9 +17,9 @@ import yaml
 from fastapi.testclient import TestClient
 
 from bot.accounts.agents import Role
-from bot.handoff.api import COOKIE, CSRF_HEADER
 from bot.ops.settings import Settings
 from bot.web.app import create_app
+from bot.web.deps import COOKIE, CSRF_HEADER
 from bot.workbench.article_editor import KnowledgeEditor, StaleVersion, version_of
 
 ROOT = Path(__file__).resolve().parents[3]

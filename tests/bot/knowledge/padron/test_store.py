@@ -13,7 +13,9 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from bot.knowledge.padron.store import (
+from bot.knowledge.padron import open_padron
+from bot.knowledge.padron.postgres import PostgresPadron
+from bot.knowledge.padron.reader import (
     BAD_CHECK_DIGIT,
     BLANK_LINE,
     EXTRA_COLUMN,
@@ -22,15 +24,15 @@ from bot.knowledge.padron.store import (
     STRAY_BACKSLASH,
     STRAY_QUOTE,
     UNKNOWN_PREFIX,
+)
+from bot.knowledge.padron.records import (
     ImportSummary,
     PadronFormatError,
     PadronStore,
     PadronUnavailable,
-    PostgresPadron,
-    SqlitePadron,
     format_summary,
-    open_padron,
 )
+from bot.knowledge.padron.sqlite import SqlitePadron
 from bot.knowledge.tax.ruc import check_digit
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -370,10 +372,10 @@ def test_reimport_drops_rucs_no_longer_listed(store: PadronStore, tmp_path: Path
 def test_logs_hold_no_full_ruc_or_name(
     store: PadronStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="bot.knowledge.padron.store")
+    caplog.set_level(logging.DEBUG, logger="bot.knowledge.padron")
     store.import_file(write(tmp_path / "p.txt", [row(ruc(1), "NOMBRE SECRETO")]))
     entry = store.lookup(ruc(1))
-    logging.getLogger("bot.knowledge.padron.store").info("lookup: %r", entry)
+    logging.getLogger("bot.knowledge.padron").info("lookup: %r", entry)
     assert caplog.records
     assert ruc(1) not in caplog.text and "SECRETO" not in caplog.text
 
