@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sqlite3
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -25,38 +23,10 @@ from bot.conversation.store import (
     ConversationStore,
     NewReview,
     Outbound,
-    open_store,
 )
 from bot.conversation.store_sql import SqlStore
 from bot.conversation.store_sqlite import SqliteStore
-from bot.storage.database import create_engine
 from bot.storage.tables import Conversation, Message
-from tests.bot.databases import BACKENDS, database_url
-
-
-@pytest.fixture(params=BACKENDS)
-async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    async with database_url(request.param, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture()
-async def store(url: str) -> AsyncIterator[ConversationStore]:
-    store = await open_store(url)
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
-@pytest.fixture()
-async def inspect(url: str, store: ConversationStore) -> AsyncIterator[AsyncEngine]:
-    """A second, independent connection: what is committed, seen from outside the store."""
-    engine = create_engine(url)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def _rows(engine: AsyncEngine) -> list[tuple[object, ...]]:

@@ -3,45 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.conversation.store import SENT, ConversationStore, Outbound, open_store
+from bot.conversation.store import SENT, ConversationStore, Outbound
 from bot.conversation.store_queries import _NEW_CONVERSATION, _NEW_INBOUND
-from bot.storage.database import create_engine
 from bot.storage.tables import Message
-from tests.bot.databases import BACKENDS, database_url
 
 LIMA = dt.timezone(dt.timedelta(hours=-5))
-
-
-@pytest.fixture(params=BACKENDS)
-async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    async with database_url(request.param, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture()
-async def store(url: str) -> AsyncIterator[ConversationStore]:
-    store = await open_store(url)
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
-@pytest.fixture()
-async def inspect(url: str, store: ConversationStore) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(url)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 def test_each_dialect_gets_its_own_insert_that_leaves_a_duplicate_alone() -> None:
