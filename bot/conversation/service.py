@@ -7,7 +7,9 @@ base) while the message stays recorded as ``failed``.
 What the engine reports besides its answers (``bot/contract.py``: a handoff request, a
 clarification, the article answered) is taken out of the replies here. Conversations handed to
 people belong to :class:`Escalations` (the agents' desk, ``bot/handoff/``, passed in by the app):
-this module knows only the few calls it makes.
+this module knows only the few calls it makes. The services the gateway runs itself (tickets,
+event sign-ups, the satisfaction survey: ``bot/conversation/services.py``) take a message before
+the engine or add to its answer.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bot.contract import Clarification, HandoffRequest, engine_sender_id
 from bot.conversation.channel import BotMessage, InboundMessage
 from bot.conversation.push import PushHub
 from bot.conversation.rasa_client import EngineUnavailable, RasaClient, take_report
+from bot.conversation.services import CitizenService, Turn
 from bot.conversation.store import SENT, ConversationStore, HistoryEntry, NewReview, Outbound
 from bot.knowledge.articles import KnowledgeStore
 from bot.storage.time import utcnow
@@ -71,8 +74,11 @@ class ConversationService:
         session_idle: dt.timedelta = dt.timedelta(hours=1),
         clock: Callable[[], dt.datetime] = utcnow,
         desk: Escalations | None = None,
+        services: tuple[CitizenService, ...] = (),
     ) -> None:
         self._store = store
+        #: Asked in this order before the engine, and after it (see ``services.py``).
+        self._services = services
         #: Owns the conversations handed to people (their messages never reach the engine).
         self._desk = desk
         self._session_idle = session_idle
@@ -139,7 +145,15 @@ class ConversationService:
             return replies
         if replies is None and inbound.text in (RATE_UP, RATE_DOWN):
             replies = await self._rate(conversation_id, message_id, inbound)
+        turn = Turn(conversation_id, message_id, inbound.channel, inbound.sender_id, inbound.text)
+        asked_engine = False
         if replies is None:
+            for service in self._services:
+                replies = await service.take(turn)
+                if replies is not None:
+                    break
+        if replies is None:
+            asked_engine = True
             await self._expire_idle_session(conversation_id, inbound)
             try:
                 replies = await self._rasa.send(
@@ -164,6 +178,9 @@ class ConversationService:
             _offer_rating(replies, inbound.channel, self._knowledge.current.require(RATING))
         if handoff is not None and desk is not None:
             replies += await desk.escalate(conversation_id, inbound.channel, handoff)
+        elif asked_engine and status != "failed":
+            for service in self._services:
+                replies += await service.follow(turn, article)
         await self._store.record_outcome(
             message_id, status, conversation_id, [Outbound.of(m) for m in replies], reply_status
         )

@@ -1,6 +1,7 @@
 """The gateway database's tables, one class per table, grouped by the room that owns them:
-conversations and their messages, the review inbox, accounts and their audit log, handoffs,
-the workbench's models, training jobs and article versions.
+conversations and their messages (and the forms the gateway runs in them), the review inbox,
+accounts and their audit log, handoffs, the workbench's models, training jobs and article
+versions; tickets, community events, satisfaction surveys and the fanpage's comments.
 
 Their schema is created and changed only by the Alembic migrations (``bot/storage/migrations``).
 """
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -259,3 +261,171 @@ class ArticleVersion(Base):
     content: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- the conversation's own forms (bot/conversation/flows.py) ---------------------------------
+
+
+class FlowRow(Base):
+    """The gateway's form open in a conversation (a ticket, an event sign-up, a survey): one
+    at a time per conversation; ``step`` and the answers so far in ``data``."""
+
+    __tablename__ = "conversation_flows"
+
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
+    service: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- tickets: requests, complaints and suggestions (bot/tickets/) -----------------------------
+
+
+class TicketRow(Base):
+    """A citizen's complaint, claim, suggestion or request for public information, with its
+    code (``SR-2026-000123``): ``recibido`` → ``en_proceso`` → ``respondido`` → ``cerrado``."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    #: The RUC or DNI the citizen gave (optional).
+    document: Mapped[str | None] = mapped_column(String(11))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TicketEntry(Base):
+    """What happened to a ticket: a status change, an internal note, a reply to the citizen,
+    an assignment; and whether the citizen was told (``notified``)."""
+
+    __tablename__ = "ticket_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # status | note | reply | assign
+    status: Mapped[str | None] = mapped_column(String(16))
+    body: Mapped[str | None] = mapped_column(Text)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    #: How the citizen was told: ``chat``, ``template``, ``email``, ``failed``; None: not told.
+    notified: Mapped[str | None] = mapped_column(String(32))
+
+
+# --- community events (bot/community/) ---------------------------------------------------------
+
+
+class CommunityEvent(Base):
+    """A talk, workshop or fair the agency invites the community to."""
+
+    __tablename__ = "community_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(160))
+    kind: Mapped[str] = mapped_column(String(16))  # charla | taller | feria | otro
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ends_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    place: Mapped[str | None] = mapped_column(String(300))
+    online_url: Mapped[str | None] = mapped_column(String(500))
+    capacity: Mapped[int] = mapped_column(Integer)
+    registration_deadline: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    description: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: When the day-before reminders went out (None: not yet).
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EventRegistration(Base):
+    """A citizen's place at an event: ``inscrito``, ``en_espera`` (full), ``cancelado``."""
+
+    __tablename__ = "event_registrations"
+    __table_args__ = (UniqueConstraint("event_id", "conversation_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("community_events.id"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(120))
+    contact: Mapped[str] = mapped_column(String(254))
+    document: Mapped[str | None] = mapped_column(String(11))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TopicProposal(Base):
+    """A topic a citizen proposed for a future event; ``topic`` groups proposals for counting."""
+
+    __tablename__ = "topic_proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    text: Mapped[str] = mapped_column(Text)
+    topic: Mapped[str] = mapped_column(String(128), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- satisfaction (bot/satisfaction/) ----------------------------------------------------------
+
+
+class SurveyRow(Base):
+    """A 1–5 rating asked at the end of a conversation (``trigger``: ``despedida``,
+    ``inactividad``, ``handoff``) and what the citizen answered."""
+
+    __tablename__ = "satisfaction_surveys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    trigger: Mapped[str] = mapped_column(String(16))
+    handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id"))
+    asked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- listening: comments on the fanpage (bot/listening/) ---------------------------------------
+
+
+class PageComment(Base):
+    """A comment or reply on one of the agency's posts (the Page's ``feed`` webhook), stored
+    once per platform id, with its topic (the assistant's NLU) and sentiment."""
+
+    __tablename__ = "page_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(160), unique=True)
+    post_id: Mapped[str] = mapped_column(String(160))
+    parent_id: Mapped[str | None] = mapped_column(String(160))
+    author_id: Mapped[str | None] = mapped_column(String(128))
+    author_name: Mapped[str | None] = mapped_column(String(160))
+    #: Personal data (RUC, DNI, phones, e-mails) masked before storing.
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    topic: Mapped[str | None] = mapped_column(String(128), index=True)
+    topic_confidence: Mapped[float | None] = mapped_column(Float)
+    sentiment: Mapped[str | None] = mapped_column(String(16), index=True)
+    sentiment_score: Mapped[float | None] = mapped_column(Float)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    flag_reason: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # nuevo | respondido | descartado
+    reply_kind: Mapped[str | None] = mapped_column(String(16))  # publica | privada
+    reply_text: Mapped[str | None] = mapped_column(Text)
+    replied_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    replied_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

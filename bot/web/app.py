@@ -24,9 +24,12 @@ from bot.accounts.agents import AgentDirectory, Role
 from bot.accounts.audit import AuditLog
 from bot.conversation.channel import PlatformChannel
 from bot.conversation.delivery import Delivery
+from bot.conversation.flows import FlowStore
+from bot.conversation.outreach import ChannelOutreach
 from bot.conversation.push import PushHub
 from bot.conversation.rasa_client import RasaClient
 from bot.conversation.service import ConversationService
+from bot.conversation.services import CitizenService
 from bot.conversation.store import open_store
 from bot.conversation.webchat_sessions import WebchatSessions
 from bot.handoff import api as console
@@ -257,6 +260,12 @@ def create_app(
             desk_engine, app.state.models, settings.project_dir, rasa
         )
         await app.state.training_jobs.start()
+        # The services the gateway runs in conversations, asked in this order (each room
+        # builds its own; they reach citizens through the outreach, connected below).
+        flows = FlowStore(desk_engine)
+        app.state.flows = flows
+        services: list[CitizenService] = []
+        # [citizen services: built here]
         app.state.conversations = ConversationService(
             store,
             rasa,
@@ -264,6 +273,7 @@ def create_app(
             app.state.push,
             session_idle=dt.timedelta(minutes=settings.session_idle_minutes),
             desk=desk,
+            services=tuple(services),
         )
         channels = _platform_channels(settings, http)
         app.state.delivery = Delivery(
@@ -281,19 +291,21 @@ def create_app(
                 logger.warning("channel %s: off (credentials missing)", name)
         await app.state.delivery.resume()
 
+        outreach = ChannelOutreach(app.state.conversations, app.state.delivery)
+        app.state.outreach = outreach
+
         async def deliver(handoff: Handoff, messages: list[dict[str, Any]], agent: bool) -> None:
             """Desk messages (agents' replies, queue notices) to the citizen's channel."""
-            if handoff.channel == webchat.WebchatChannel.name:
-                await app.state.conversations.push(handoff.channel, handoff.sender_id, messages)
-            else:
-                await app.state.delivery.send_later(
-                    handoff.conversation_id, handoff.channel, messages, agent
-                )
+            await outreach.send(
+                handoff.conversation_id, handoff.channel, handoff.sender_id, messages, agent
+            )
 
         desk.connect(deliver)
+        # [citizen services: connected to the outreach, background jobs started]
         try:
             yield
         finally:
+            # [citizen services: stopped]
             await desk.close()
             await app.state.training_jobs.close()
             await app.state.delivery.close()
@@ -375,6 +387,7 @@ def create_app(
     app.include_router(twilio.router)
     console.install(app)
     app.include_router(workbench.router)
+    # [citizen services: routers]
 
     @app.get("/admin", include_in_schema=False)
     async def admin_workbench() -> RedirectResponse:

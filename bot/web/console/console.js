@@ -2,10 +2,12 @@
 // markup in place, wires the parts and runs the session: sign in → the desk (and, for
 // administrators, the administration) → sign out or the session ends → the login again.
 //
-//   login.js, sections.js  signing in and out; the two sections as tabs
+//   login.js, sections.js  signing in and out; the sections as tabs, per role
 //   desk/                  the chats: queue, open chat, replies, notes, supervisors' views
 //   admin/                 the administration: users, teams, office hours (and its tabs)
 //   workbench/             review inbox, training, models, articles, the project as a zip
+//   tickets/, listening/   complaints and requests with their codes; the fanpage's comments
+//   community/, dashboard/ events and their registrations; the supervisors' charts
 //   lib/                   shared helpers: the API, DOM, formats, live events, sound, session
 //
 // The REST API is under /api/ (bot/handoff/api.py and its neighbours), the live events on the
@@ -41,9 +43,8 @@ function end(message, notice) {
   showLogin(message, notice);
 }
 
-Promise.all([desk.mount(), admin.mount()]).then(function () {
+Promise.all([desk.mount(), admin.mount(), sections.mount()]).then(function () {
   sound.mount();
-  sections.mount();
   login.mount({
     signedIn: start,
     signedOut: function () { end("Cerraste sesión.", true); }
