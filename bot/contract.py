@@ -11,6 +11,10 @@ message (``bot.conversation.rasa_client.take_report``):
   what was offered), for the admins' review inbox;
 - :data:`ARTICLE`: the article an answer came from, so the gateway offers 👍/👎 on it.
 
+Buttons may also carry the payloads of :data:`GATEWAY_PAYLOADS`: the gateway's own services
+(a ticket, an event sign-up, the satisfaction survey) answer them, and the engine never sees
+them (articles may offer them: ``bot/ops/preflight.py`` accepts them besides the intents).
+
 Both sides build and read these through this module, never as bare strings. It is imported by
 the action server (Python 3.10, Rasa's environment): standard library only, and it imports
 nothing of ours.
@@ -18,6 +22,7 @@ nothing of ours.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +39,39 @@ ARTICLE = "article"
 
 #: The channel the citizen wrote from (``webchat``, ``messenger``, ``whatsapp``, ``twilio``).
 CHANNEL = "channel"
+
+# --- payloads the gateway's services answer (``bot/conversation/services.py``) ---------------
+# Written like an intent's payload, with arguments as JSON when they take some:
+# ``/evento_inscribir{"evento": 12}``.
+
+#: Open a ticket (a complaint, a claim, a suggestion, a request for public information).
+TICKET_NEW = "/solicitud_nueva"
+#: Sign up for an event (``{"evento": id}``), cancel a place (``{"evento": id}``), propose a
+#: topic for a future event.
+EVENT_SIGN_UP, EVENT_CANCEL, EVENT_PROPOSE = (
+    "/evento_inscribir",
+    "/evento_cancelar",
+    "/evento_proponer",
+)
+#: A satisfaction rating (``{"nota": 1..5}``).
+SURVEY_RATE = "/satisfaccion"
+GATEWAY_PAYLOADS = (TICKET_NEW, EVENT_SIGN_UP, EVENT_CANCEL, EVENT_PROPOSE, SURVEY_RATE)
+
+
+def gateway_payload(text: str) -> tuple[str, dict[str, Any]] | None:
+    """``(payload, arguments)`` when ``text`` is one of :data:`GATEWAY_PAYLOADS` (arguments
+    ``{}`` when none, or when they are not a JSON object); None otherwise."""
+    for payload in GATEWAY_PAYLOADS:
+        if text == payload:
+            return payload, {}
+        if text.startswith(payload + "{"):
+            try:
+                arguments = json.loads(text[len(payload) :])
+            except ValueError:
+                return payload, {}
+            return payload, arguments if isinstance(arguments, dict) else {}
+    return None
+
 
 # --- why a conversation goes to a person (``HandoffRequest.reason``) ---------------------------
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.contract import gateway_payload
 from bot.knowledge.articles import SYSTEM_ARTICLES, KnowledgeError, load_knowledge
 from bot.ops.settings import ROOT
 
@@ -38,7 +39,7 @@ def check_knowledge(directory: Path) -> str:
         if article.id not in intents and article.id not in SYSTEM_ARTICLES:
             problems.append(f"{article.id}.yml answers no intent of domain.yml")
         for button in article.buttons:
-            if button.payload[1:] not in intents:
+            if button.payload[1:] not in intents and not gateway_payload(button.payload):
                 problems.append(
                     f"{article.id}.yml: button '{button.title}' "
                     f"names unknown intent {button.payload}"

@@ -101,4 +101,21 @@ def test_the_contract_needs_nothing_but_the_standard_library() -> None:
         node.module.split(".")[0] for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and node.module
     }  # fmt: skip
-    assert imported <= {"__future__", "dataclasses", "typing"}
+    assert imported <= {"__future__", "dataclasses", "json", "typing"}
+
+
+def test_gateway_payloads_are_read_with_their_arguments() -> None:
+    assert contract.gateway_payload("/solicitud_nueva") == ("/solicitud_nueva", {})
+    assert contract.gateway_payload('/evento_inscribir{"evento": 12}') == (
+        "/evento_inscribir",
+        {"evento": 12},
+    )
+    # Broken or non-object arguments: the payload without them (the service asks again).
+    assert contract.gateway_payload("/evento_inscribir{12") == ("/evento_inscribir", {})
+    assert contract.gateway_payload("/evento_inscribir[1]") is None
+    assert contract.gateway_payload('/satisfaccion"x"') is None
+    assert contract.gateway_payload("/evento_inscribir[1]") is None
+    # Intents and words are the engine's.
+    assert contract.gateway_payload("/saludo") is None
+    assert contract.gateway_payload("/solicitud_nueva_x") is None
+    assert contract.gateway_payload("quiero poner una queja") is None
