@@ -347,9 +347,13 @@ def test_admin_manages_users_teams_and_office_hours(
         log_in(agent, base_url, new_agent)
         expect(agent.get_by_test_id("who")).to_contain_text(f"Luis · Asesor · {label}")
         expect(agent.get_by_test_id("queue-empty")).to_be_visible()
-        expect(agent.get_by_role("tab")).to_have_count(0)
-        expect(agent.get_by_test_id("sections")).to_be_hidden()
+        # Agents' sections: the desk, the tickets and the fanpage's comments; not the events,
+        # the dashboard nor the administration.
+        expect(agent.get_by_test_id("sections")).to_be_visible()
+        expect(agent.get_by_role("tab")).to_have_text(["Atención", "Solicitudes", "Comentarios"])
+        expect(agent.get_by_test_id("tab-desk")).to_have_attribute("aria-selected", "true")
         expect(agent.get_by_test_id("admin-view")).to_be_hidden()
+        expect(agent.get_by_test_id("dashboard-view")).to_be_hidden()
         status = agent.evaluate("fetch('/api/admin/users').then((r) => r.status)")
         assert status == 403
     finally:
