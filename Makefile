@@ -8,7 +8,7 @@ NO_TESTS_OK := || { code=$$?; [ $$code -eq 5 ] && echo "pytest: no tests in this
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: setup run serve train test lint typecheck unit unit-engine validate nlu-eval \
-	conversations e2e bench clean import-padron
+	conversations e2e bench clean import-padron import-transparency
 
 setup: .venv/.installed .venv-rasa/.installed
 
@@ -69,6 +69,12 @@ e2e: setup
 import-padron: setup
 	@test -n "$(FILE)" || (echo "usage: make import-padron FILE=padron_reducido_ruc.zip" >&2; exit 2)
 	$(PY) -m bot import-padron "$(FILE)"
+
+# SUNAT's budget execution figures (MEF open data, CSV): make import-transparency FILE=gasto.csv
+# [FECHA_CORTE=2026-11-30] [PLIEGO=code]; see data/transparency/README.md
+import-transparency: setup
+	@test -n "$(FILE)" || (echo "usage: make import-transparency FILE=gasto.csv [FECHA_CORTE=YYYY-MM-DD] [PLIEGO=code]" >&2; exit 2)
+	$(PY) -m bot import-transparency "$(FILE)" $(if $(FECHA_CORTE),--fecha-corte "$(FECHA_CORTE)") $(if $(PLIEGO),--pliego "$(PLIEGO)")
 
 bench: setup
 	$(PY) -m bench.load

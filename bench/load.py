@@ -85,6 +85,8 @@ def main() -> int:
     parser.add_argument("--skip-webhooks", action="store_true")
     parser.add_argument("--skip-handoff", action="store_true")
     parser.add_argument("--skip-workbench", action="store_true")
+    parser.add_argument("--skip-dashboard", action="store_true")
+    parser.add_argument("--skip-sentiment", action="store_true")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -234,6 +236,14 @@ def main() -> int:
         # training runs).
         print("[workbench] annotation → deployed model; chat latency while training", flush=True)
         subprocess.run([sys.executable, "-m", "bench.workbench"], cwd=ROOT, check=True)
+    if not args.skip_sentiment:
+        # Writes its own section too: the fanpage comments' sentiment on the labelled set.
+        print("[sentiment] fanpage comments: packaged model against the baselines", flush=True)
+        subprocess.run([sys.executable, "-m", "bench.sentiment"], cwd=ROOT, check=True)
+    if not args.skip_dashboard:
+        # Writes its own section too: the supervisors' dashboard over 1,000,000 messages.
+        print("[dashboard] 1,000,000 stored messages: the dashboard's API, timed", flush=True)
+        subprocess.run([sys.executable, "-m", "bench.dashboard"], cwd=ROOT, check=True)
     print(
         f"bench done in {time.monotonic() - started:.0f} s: gateway {ours.throughput:.1f} msg/s "
         f"(p95 {ours.pct(0.95):.0f} ms), overhead {overhead:+.0%} vs direct Rasa, "

@@ -6,11 +6,16 @@ text), delivery and read receipts; echoes of our own messages are ignored. Answe
 rendered within Messenger's limits: text split on sentence boundaries at 2,000 characters;
 up to 3 buttons with a short text as a button template (text at most 640), otherwise quick
 replies (at most 13, titles at most 20 characters, shortened with "…").
+
+The same webhook carries the Page's ``feed`` changes: comments and replies on the agency's
+posts (added, edited, removed), read by :meth:`MessengerChannel.comments` for the listening
+room; the Page's own comments are left out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +31,7 @@ from bot.conversation.channel import (
     StatusUpdate,
     text_and_buttons,
 )
+from bot.conversation.page_feed import FeedComment, Verb
 from connectors.base import shorten, split_text
 from connectors.meta import check_signature, post_graph, webhook_router
 
@@ -37,6 +43,11 @@ MAX_TITLE = 20
 MAX_PAYLOAD = 1000
 #: Graph API error codes worth retrying (rate limits); HTTP 5xx and 429 are retried too.
 RETRYABLE_CODES = {4, 17, 32, 613}
+#: What the Page's ``feed`` webhook says happened to a comment, as kept here.
+FEED_VERBS: dict[str, Verb] = {"add": "add", "edited": "edited", "edit": "edited",
+                               "remove": "remove"}  # fmt: skip
+MAX_ID = 160
+_GRAPH_ID = re.compile(r"[0-9A-Za-z_.-]+")
 
 
 def _moment(milliseconds: Any) -> dt.datetime:
@@ -54,6 +65,51 @@ def _button(button: dict[str, Any]) -> dict[str, str]:
 def _id(value: Any) -> str | None:
     sender = value.get("id") if isinstance(value, dict) else None
     return str(sender) if isinstance(sender, str | int) and str(sender) else None
+
+
+def _feed_id(value: Any, longest: int = MAX_ID) -> str | None:
+    """A Graph API id (digits and ``_``, as Meta writes them), or None."""
+    text = str(value) if isinstance(value, str | int) else ""
+    return text if 0 < len(text) <= longest and _GRAPH_ID.fullmatch(text) else None
+
+
+def _feed_moment(value: Any) -> dt.datetime:
+    """``created_time``: seconds since the epoch, or an ISO 8601 date (older versions)."""
+    if isinstance(value, str) and not value.isdigit():
+        try:
+            moment = dt.datetime.fromisoformat(value.replace("+0000", "+00:00"))
+        except ValueError:
+            return dt.datetime.now(dt.UTC)
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return _moment(int(value) * 1000 if isinstance(value, str | int) else None)
+
+
+def _feed_comment(value: Any, page_id: str) -> FeedComment | None:
+    """One ``feed`` change as a comment, or None (not a comment, malformed, or the Page's)."""
+    if not isinstance(value, dict) or value.get("item") != "comment":
+        return None
+    verb = FEED_VERBS.get(str(value.get("verb")))
+    comment_id, post_id = _feed_id(value.get("comment_id")), _feed_id(value.get("post_id"))
+    if verb is None or comment_id is None or post_id is None:
+        return None
+    sender = value.get("from")
+    author: dict[str, Any] = sender if isinstance(sender, dict) else {}
+    author_id = _feed_id(author.get("id"), 128)
+    if author_id is not None and author_id == page_id:
+        return None  # the agency's own answer
+    parent = _feed_id(value.get("parent_id"))
+    name = author.get("name")
+    message = value.get("message")
+    return FeedComment(
+        platform_id=comment_id,
+        verb=verb,
+        post_id=post_id,
+        parent_id=parent if parent not in (None, post_id) else None,
+        author_id=author_id,
+        author_name=name[:MAX_ID] if isinstance(name, str) and name else None,
+        text=message if isinstance(message, str) else "",
+        created_at=_feed_moment(value.get("created_time")),
+    )
 
 
 class MessengerChannel(PlatformChannel):
@@ -140,6 +196,25 @@ class MessengerChannel(PlatformChannel):
             elif isinstance(read, dict):
                 moment = _moment(read.get("watermark") or event.get("timestamp"))
                 found.append(StatusUpdate(self.name, sender, "read", moment))
+        return found
+
+    def comments(self, payload: Any) -> list[FeedComment]:
+        """The comments in the ``feed`` changes of every entry (other changes, such as posts
+        and reactions, and the Page's own comments are left out)."""
+        found: list[FeedComment] = []
+        if not isinstance(payload, dict) or payload.get("object") != "page":
+            return found
+        entries = payload.get("entry")
+        for entry in entries if isinstance(entries, list) else []:
+            changes = entry.get("changes") if isinstance(entry, dict) else None
+            if not isinstance(changes, list):
+                continue
+            page = str(entry.get("id") or "")
+            for change in changes:
+                if isinstance(change, dict) and change.get("field") == "feed":
+                    comment = _feed_comment(change.get("value"), page)
+                    if comment is not None:
+                        found.append(comment)
         return found
 
     # --- out ------------------------------------------------------------------------------

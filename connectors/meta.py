@@ -5,6 +5,8 @@ the Graph API call, and the webhook's two endpoints.
   ``hub.challenge``; the challenge is echoed as plain text only for our verify token.
 - Signature: ``X-Hub-Signature-256: sha256=<hex>``, the HMAC-SHA256 of the raw body with the
   app secret, compared in constant time. Nothing is parsed before it matches.
+- The Page's comments (``feed`` changes, on Messenger's webhook): handed to ``app.state.
+  page_feed`` (:class:`bot.conversation.page_feed.PageFeed`), stored before the 200 too.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from bot.conversation.channel import ChannelError, PlatformChannel, SendError
+from bot.conversation.page_feed import CommentSource, PageFeed
 from connectors.base import enabled_channel
 
 SIGNATURE_HEADER = "x-hub-signature-256"
@@ -108,6 +111,13 @@ def webhook_router(channel_type: type[PlatformChannel], label: str, verify_token
         except ValueError as exc:
             raise ChannelError(400, "invalid_json", "El cuerpo no es JSON válido.") from exc
         new, repeated = await request.app.state.delivery.accept(channel, payload)
-        return JSONResponse({"status": "ok", "accepted": new, "repeated": repeated})
+        answer: dict[str, Any] = {"status": "ok", "accepted": new, "repeated": repeated}
+        feed: PageFeed | None = getattr(request.app.state, "page_feed", None)
+        if feed is not None and isinstance(channel, CommentSource):
+            comments = channel.comments(payload)
+            if comments:
+                stored, again = await feed.accept(comments)
+                answer["comments"] = {"accepted": stored, "repeated": again}
+        return JSONResponse(answer)
 
     return router

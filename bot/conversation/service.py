@@ -182,7 +182,12 @@ class ConversationService:
             for service in self._services:
                 replies += await service.follow(turn, article)
         await self._store.record_outcome(
-            message_id, status, conversation_id, [Outbound.of(m) for m in replies], reply_status
+            message_id,
+            status,
+            conversation_id,
+            [Outbound.of(m) for m in replies],
+            reply_status,
+            topic=article,
         )
         if clarification is not None:
             intents, offered = clarification

@@ -126,9 +126,11 @@ class ConversationStore(ABC):
         conversation_id: int,
         replies: Sequence[Outbound],
         reply_status: str = SENT,
+        topic: str | None = None,
     ) -> None:
         """Mark an inbound message ``answered``/``failed`` and store the replies, atomically
-        (``pending`` replies are in the outbox until a platform takes them)."""
+        (``pending`` replies are in the outbox until a platform takes them). ``topic``: the
+        knowledge article the engine answered it with (the dashboard's top topics)."""
 
     @abstractmethod
     async def record_outbound(

@@ -223,9 +223,14 @@ class QueryStore(ConversationStore):
         conversation_id: int,
         replies: Sequence[Outbound],
         reply_status: str = SENT,
+        topic: str | None = None,
     ) -> None:
+        # The topic in the same UPDATE (always bound: one compiled statement).
+        topic = topic[:64] if topic else None
+        params = {"message_id": message_id, "status": status, "topic": topic}
+
         def query(db: Db) -> None:
-            db.execute(_UPDATE_MESSAGE, {"message_id": message_id, "status": status})
+            db.execute(_UPDATE_MESSAGE, params)
             _insert_outbound(db, conversation_id, replies, reply_status)
 
         await self._write(query)

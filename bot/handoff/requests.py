@@ -2,7 +2,7 @@
 (:class:`CitizenLimits`), and what the citizen is told over a limit.
 
 The engine's handoff request itself is :class:`bot.contract.HandoffRequest`; a callback's
-contact is read by :mod:`bot.handoff.contact`.
+contact is read by :mod:`bot.knowledge.contact`.
 """
 
 from __future__ import annotations

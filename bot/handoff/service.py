@@ -37,12 +37,12 @@ from bot.conversation.channel import BotMessage, InboundMessage
 from bot.conversation.delivery import AGENT_NAME_KEY
 from bot.conversation.rasa_client import EngineUnavailable, RasaClient
 from bot.handoff.access import may_see
-from bot.handoff.contact import contact_of
 from bot.handoff.hub import ConsoleHub
 from bot.handoff.requests import LIMIT_NOTICES, CitizenLimits, wait_in_words
 from bot.handoff.store import OPEN_STATES, Handoff, HandoffStore, State
 from bot.handoff.summary import summary
 from bot.knowledge.articles import Article, KnowledgeStore
+from bot.knowledge.contact import contact_of
 from bot.knowledge.handoff_rules import HandoffRules, HandoffRulesStore, OfficeHours
 from bot.knowledge.text import fold
 from bot.storage.time import utcnow
@@ -103,6 +103,7 @@ class HandoffDesk:
         self._rasa = rasa
         self._clock = clock
         self._deliver: Deliver | None = None
+        self._on_close: list[Callable[[Handoff], Awaitable[None]]] = []
         #: Conversations people own now → their open handoff (loaded at start, kept in step).
         self._owned: dict[int, int] = {}
         self._seen: dict[int, dt.datetime] = {}
@@ -111,6 +112,9 @@ class HandoffDesk:
 
     def connect(self, deliver: Deliver) -> None:
         self._deliver = deliver
+
+    def when_closed(self, listener: Callable[[Handoff], Awaitable[None]]) -> None:
+        self._on_close.append(listener)
 
     async def start(self) -> None:
         """Load who owns which conversation (a restart keeps every state) and the teams."""
@@ -412,6 +416,8 @@ class HandoffDesk:
         closed = await self.store.get(handoff_id)
         assert closed is not None
         await self._send(closed, [self._say("cerrado")], False)
+        for listener in self._on_close:  # after the citizen was told (the survey); never raise
+            await listener(closed)
         return closed
 
     async def _finish(

@@ -47,6 +47,7 @@ SYSTEM_ARTICLES = (
     "adjunto_no_soportado",
     "derivacion",
     "valoracion",
+    "satisfaccion",
 )
 
 _REQUIRED = ("id", "title", "answer", "source", "reviewed")

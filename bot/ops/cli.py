@@ -78,7 +78,7 @@ def cmd_serve(_: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from bot.ops.preflight import check_knowledge, ensure_padron
+    from bot.ops.preflight import check_knowledge, ensure_padron, ensure_transparency
     from bot.ops.processes import up
     from bot.workbench.training import train
 
@@ -88,6 +88,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     settings = _settings()
     check_knowledge(settings.knowledge_dir)
     print(ensure_padron(settings.padron_url))
+    print(ensure_transparency(settings.transparency_url, settings.environment))
     model = train()
     return up(model, settings, ready_timeout=args.timeout)
 
@@ -155,6 +156,40 @@ def cmd_import_padron(args: argparse.Namespace) -> int:
         with open_padron(url) as store:
             summary = store.import_file(args.path, progress=progress)
     except (PadronError, OSError, ValueError) as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 1
+    print()
+    print(format_summary(summary, time.monotonic() - started))
+    return 0
+
+
+def cmd_import_transparency(args: argparse.Namespace) -> int:
+    """SUNAT's budget execution figures from a CSV in the MEF's open-data format."""
+    import time
+
+    from bot.knowledge.transparency import open_transparency
+    from bot.knowledge.transparency.reader import metadata_date
+    from bot.knowledge.transparency.records import TransparencyError, format_summary
+    from bot.ops.settings import DEFAULT_DATABASE_URL, transparency_url
+
+    url = transparency_url(
+        os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        os.environ.get("TRANSPARENCY_DATABASE_URL"),
+    )
+    started = time.monotonic()
+
+    def progress(rows: int, read: int, total: int) -> None:
+        share = read / total if total else 1.0
+        bar = "#" * int(share * 30)
+        print(f"\r[{bar:<30}] {share:4.0%} {rows:,} filas", end="", flush=True)
+
+    try:
+        fecha = metadata_date(args.fecha_corte) if args.fecha_corte else None
+        with open_transparency(url) as store:
+            summary = store.import_file(
+                args.path, fecha, args.fuente, args.fuente_url, args.pliego, progress
+            )
+    except (TransparencyError, OSError, ValueError) as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 1
     print()
@@ -348,6 +383,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("path", type=Path)
     p.set_defaults(func=cmd_import_padron)
+
+    p = sub.add_parser(
+        "import-transparency",
+        help="import SUNAT's budget execution figures (CSV in the MEF's open-data format)",
+    )
+    p.add_argument("path", type=Path)
+    p.add_argument("--fecha-corte", help="the date of the figures, YYYY-MM-DD (else the file's)")
+    p.add_argument("--fuente", help="the source's name (default: the MEF's open data)")
+    p.add_argument("--fuente-url", help="the source's https:// address")
+    p.add_argument("--pliego", help="the entity's PLIEGO code, when the file holds several")
+    p.set_defaults(func=cmd_import_transparency)
 
     p = sub.add_parser(
         "load-cronograma", help="validate a year's due dates (CSV) and write data/cronograma/"

@@ -1,6 +1,6 @@
 """What ``python -m bot up`` makes sure of before it starts anything: the knowledge base fits the
-domain (also ``python -m bot check-knowledge``, run by ``make validate``), and a padrón is loaded
-so that RUC lookups answer on a fresh checkout."""
+domain (also ``python -m bot check-knowledge``, run by ``make validate``), a padrón is loaded
+so that RUC lookups answer on a fresh checkout, and (in development) budget figures are."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from bot.ops.settings import ROOT
 
 #: The invented sample padrón (data/padron/README.md), imported when no padrón is loaded.
 SAMPLE_PADRON = ROOT / "data" / "padron" / "sample_padron_reducido_ruc.txt"
+#: The invented sample of SUNAT's budget figures (data/transparency/README.md), imported in
+#: development when none are loaded; its answers say the figures are an example.
+SAMPLE_TRANSPARENCY = ROOT / "data" / "transparency" / "ejemplo_inventado_ejecucion_gasto.csv"
 
 
 def domain_intents(domain_file: Path = ROOT / "domain.yml") -> list[str]:
@@ -67,5 +70,41 @@ def ensure_padron(url: str, sample: Path = SAMPLE_PADRON) -> str:
     return (
         "padrón: none was loaded, so the bundled SAMPLE (invented taxpayers) was imported; "
         "import SUNAT's with `make import-padron FILE=padron_reducido_ruc.zip`\n"
+        + format_summary(summary, time.monotonic() - started)
+    )
+
+
+def ensure_transparency(url: str, environment: str, sample: Path = SAMPLE_TRANSPARENCY) -> str:
+    """In development, import the invented sample of budget figures when none are loaded, so
+    "¿cuánto ha gastado SUNAT?" is answered with figures (labelled as an example) on a fresh
+    ``make run``; loaded figures are left alone, and production never gets the sample. Says
+    which."""
+    from bot.knowledge.transparency import open_transparency
+    from bot.knowledge.transparency.records import (
+        TransparencyError,
+        TransparencyNotLoaded,
+        format_summary,
+    )
+
+    try:
+        with open_transparency(url) as store:
+            try:
+                loaded = store.years()
+            except TransparencyNotLoaded:
+                loaded = []
+            if loaded:
+                return f"transparencia: cifras de {', '.join(str(y) for y in loaded)} cargadas"
+            if environment == "production":
+                return (
+                    "transparencia: no hay cifras cargadas (se responde con el portal); "
+                    "impórtalas con `make import-transparency FILE=...`"
+                )
+            started = time.monotonic()
+            summary = store.import_file(sample)
+    except (TransparencyError, OSError, ValueError) as exc:
+        return f"transparencia: no hay cifras cargadas y no se pudo importar el ejemplo ({exc})"
+    return (
+        "transparencia: no había cifras, así que se importó el EJEMPLO INVENTADO (las respuestas "
+        "lo dicen); importa las del MEF con `make import-transparency FILE=...`\n"
         + format_summary(summary, time.monotonic() - started)
     )

@@ -99,13 +99,14 @@ def rasa_environ(
 
 
 def actions_environ(settings: Settings, source: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The action server's environment: the engine's, loopback only, where the articles and the
-    padrón are; no token."""
+    """The action server's environment: the engine's, loopback only, where the articles, the
+    padrón and the budget figures are; no token."""
     env = engine_environ(settings.action_server_url, source)
     env.update(allowed(ACTIONS_VARIABLES, source))
     env["SANIC_HOST"] = "127.0.0.1"  # the action server listens on loopback only
     env["KNOWLEDGE_DIR"] = str(settings.knowledge_dir)
     env["PADRON_URL"] = settings.padron_url
+    env["TRANSPARENCY_URL"] = settings.transparency_url  # SUNAT's budget figures
     return env
 
 

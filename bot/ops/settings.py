@@ -50,9 +50,25 @@ class Settings(BaseSettings):
         description="Where the padrón reducido del RUC is kept; default: next to DATABASE_URL "
         "(its own SQLite file padron.db, or the same PostgreSQL database)",
     )
+    transparency_database_url: str | None = Field(
+        None,
+        description="Where SUNAT's budget execution figures are kept (make import-transparency); "
+        "default: next to DATABASE_URL (its own SQLite file transparencia.db, or the same "
+        "PostgreSQL database)",
+    )
 
     session_idle_minutes: float = Field(
         60.0, gt=0, description="Idle time after which a conversation starts afresh (slots reset)"
+    )
+    # The satisfaction survey (bot/satisfaction/): once per conversation session.
+    satisfaction_idle_minutes: float = Field(
+        10.0,
+        ge=0,
+        description="Quiet time after the assistant's answer before the rating is asked "
+        "(0: only after a goodbye or a handoff)",
+    )
+    satisfaction_check_seconds: float = Field(
+        60.0, gt=0, description="How often idle conversations are looked for"
     )
 
     # The agents' console (/agent).
@@ -127,6 +143,61 @@ class Settings(BaseSettings):
     max_streams_per_session: int = Field(3, ge=1)
     max_streams_per_address: int = Field(30, ge=1)
 
+    # The supervisors' dashboard (bot/dashboard/): periods of days in Lima.
+    dashboard_default_days: int = Field(
+        30, ge=1, le=3660, description="Days shown when the dashboard is opened (up to today)"
+    )
+    dashboard_max_days: int = Field(
+        366, ge=1, le=3660, description="Longest period the dashboard computes at once"
+    )
+
+    # Community events (bot/community/): the day-before reminder, proposed topics.
+    event_reminder_hours_before: float = Field(
+        24.0, gt=0, le=24 * 14, description="Citizens with a place are reminded once when the "
+        "event starts within this many hours"
+    )  # fmt: skip
+    event_reminder_every_seconds: float = Field(
+        300.0, gt=0, description="How often the gateway looks for reminders to send"
+    )
+    event_topic_min_confidence: float = Field(
+        0.6, ge=0, le=1, description="A proposed topic is counted under the NLU's intent when "
+        "it is this sure, else under its folded words"
+    )  # fmt: skip
+    limit_event_proposals_per_conversation: str = "5/day"
+
+    # Tickets (bot/tickets/): complaints, claims, suggestions, information requests.
+    tickets_dir: Path = Field(
+        ROOT / "data" / "tickets", description="Kinds, deadlines, wording and holidays"
+    )
+    ticket_max_description_chars: int = Field(2000, ge=100, le=4000)
+    tickets_per_conversation_per_day: int = Field(
+        3, ge=1, le=100, description="Tickets one conversation may register a day (Lima time)"
+    )
+    # E-mail to citizens who gave an address (ticket news). Off unless SMTP_HOST and SMTP_FROM.
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = Field(None, description="e.g. Asistente SUNAT <no-responder@...>")
+    smtp_starttls: bool = True
+
+    # Listening on the fanpage (bot/listening/): comments from Messenger's webhook (feed field).
+    listening_dir: Path = Field(
+        ROOT / "data" / "listening", description="Which comments are flagged for staff"
+    )
+    listening_sentiment: bool = Field(
+        True, description="Estimate comments' sentiment with the packaged Spanish model "
+        "(loaded at the first comment: about 15 s, 600 MB for that moment)"
+    )  # fmt: skip
+    listening_retry_seconds: float = Field(
+        60.0, gt=0, description="How often comments stored while the engine was down get their "
+        "topic"
+    )  # fmt: skip
+
+    @property
+    def smtp_enabled(self) -> bool:
+        return bool(self.smtp_host and self.smtp_from)
+
     @property
     def messenger_enabled(self) -> bool:
         return all(
@@ -154,6 +225,10 @@ class Settings(BaseSettings):
     def padron_url(self) -> str:
         return padron_url(self.database_url, self.padron_database_url)
 
+    @property
+    def transparency_url(self) -> str:
+        return transparency_url(self.database_url, self.transparency_database_url)
+
     @field_validator("rasa_url", "action_server_url", "graph_api_url", "twilio_api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -174,6 +249,7 @@ class Settings(BaseSettings):
         "limit_callbacks_per_conversation",
         "limit_logins_per_address",
         "limit_logins_per_account",
+        "limit_event_proposals_per_conversation",
     )
     @classmethod
     def _rate(cls, value: str) -> str:
@@ -213,7 +289,9 @@ class Settings(BaseSettings):
         return self
 
 
-def padron_url(database_url: str, padron_database_url: str | None = None) -> str:
+def padron_url(
+    database_url: str, padron_database_url: str | None = None, file_name: str = "padron.db"
+) -> str:
     """The padrón's database: an SQLite file of its own (it is swapped whole on import) beside
     the gateway's, or the gateway's PostgreSQL database, unless set explicitly."""
     if padron_database_url:
@@ -221,5 +299,11 @@ def padron_url(database_url: str, padron_database_url: str | None = None) -> str
     scheme, _, rest = database_url.partition("://")
     if scheme.split("+", 1)[0] == "sqlite":
         gateway_db = Path(rest[1:] if rest.startswith("/") else rest)
-        return f"sqlite:///{gateway_db.parent / 'padron.db'}"
+        return f"sqlite:///{gateway_db.parent / file_name}"
     return database_url
+
+
+def transparency_url(database_url: str, transparency_database_url: str | None = None) -> str:
+    """SUNAT's budget figures: their own SQLite file transparencia.db beside the gateway's, or
+    the gateway's PostgreSQL database, unless set explicitly."""
+    return padron_url(database_url, transparency_database_url, "transparencia.db")

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -26,6 +27,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.storage.time import lima_day
 
 
 class Base(DeclarativeBase):
@@ -66,6 +69,20 @@ class Message(Base):
     error: Mapped[str | None] = mapped_column(String(300))
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: An inbound message's topic: the knowledge article the engine answered it with (None:
+    #: not answered with an article). Read by the dashboard (``bot/dashboard/``).
+    topic: Mapped[str | None] = mapped_column(String(64))
+
+
+#: The dashboard's figures over messages (conversations, questions and their topics by day):
+#: citizens' messages by their day in Lima, covering every column those figures read. Partial:
+#: the outbox's writes never touch it.
+Index(
+    "ix_messages_inbound_day",
+    lima_day(Message.created_at), Message.conversation_id, Message.status, Message.topic,
+    Message.created_at, Message.direction,
+    sqlite_where=text("direction = 'in'"), postgresql_where=text("direction = 'in'"),
+)  # fmt: skip
 
 
 class ReviewItem(Base):
@@ -97,6 +114,10 @@ class ReviewItem(Base):
     )
     annotated_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     annotated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+#: The dashboard's questions not understood: a question's review item, found by its message.
+Index("ix_review_items_message_id", ReviewItem.message_id)
 
 
 class Team(Base):
@@ -320,8 +341,19 @@ class TicketEntry(Base):
     body: Mapped[str | None] = mapped_column(Text)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    #: How the citizen was told: ``chat``, ``template``, ``email``, ``failed``; None: not told.
+    #: How the citizen was told (``bot/tickets/notices.py``): ``chat``, ``template``,
+    #: ``outside_window``, ``failed``, then ``+email`` or ``+email_failed``; None: not told.
     notified: Mapped[str | None] = mapped_column(String(32))
+
+
+class TicketCounter(Base):
+    """The last ticket number of a year (codes ``SR-<year>-<number>``): one row per year,
+    incremented in the transaction that registers the ticket."""
+
+    __tablename__ = "ticket_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer)
 
 
 # --- community events (bot/community/) ---------------------------------------------------------
@@ -383,20 +415,42 @@ class TopicProposal(Base):
 
 
 class SurveyRow(Base):
-    """A 1–5 rating asked at the end of a conversation (``trigger``: ``despedida``,
-    ``inactividad``, ``handoff``) and what the citizen answered."""
+    """A 1–5 rating asked at the end of a conversation and what the citizen answered: one row
+    per question asked, answered or not (``bot/satisfaction/``).
+
+    At most one per conversation session: ``number`` counts a conversation's surveys (1, 2, …)
+    and is unique with it, so two gateways claiming the same session cannot both ask (a new
+    number is taken only once the conversation was idle ``SESSION_IDLE_MINUTES`` since the
+    last survey)."""
 
     __tablename__ = "satisfaction_surveys"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "number"),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="ck_satisfaction_surveys_rating"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    #: The conversation's channel (webchat, messenger, whatsapp, twilio).
     channel: Mapped[str] = mapped_column(String(32))
+    #: Why it was asked: ``despedida`` (the citizen said goodbye), ``inactividad`` (no message
+    #: for ``SATISFACTION_IDLE_MINUTES`` after the assistant's answer), ``handoff`` (an agent
+    #: closed the handoff ``handoff_id``).
     trigger: Mapped[str] = mapped_column(String(16))
     handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id"))
     asked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    #: 1 (muy mala) … 5 (excelente); NULL: not answered (the citizen moved on, or left).
     rating: Mapped[int | None] = mapped_column(Integer)
+    #: The citizen's optional comment, personal data masked, at most 1,000 characters; NULL
+    #: when skipped or not given.
     comment: Mapped[str | None] = mapped_column(Text)
+    #: When the rating came (NULL while unanswered).
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+#: The satisfaction survey's idle job looks for conversations by their last activity.
+Index("ix_conversations_updated_at", Conversation.updated_at)
 
 
 # --- listening: comments on the fanpage (bot/listening/) ---------------------------------------
@@ -429,3 +483,7 @@ class PageComment(Base):
     reply_text: Mapped[str | None] = mapped_column(Text)
     replied_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     replied_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Meta allows one private reply per comment: when it was claimed (kept if it was sent).
+    private_replied_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: When the topic and the sentiment were settled (None: the engine was down, tried again).
+    analysed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)

@@ -22,6 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot import __version__
 from bot.accounts.agents import AgentDirectory, Role
 from bot.accounts.audit import AuditLog
+from bot.community import api as community_api
+from bot.community.room import community_room
 from bot.conversation.channel import PlatformChannel
 from bot.conversation.delivery import Delivery
 from bot.conversation.flows import FlowStore
@@ -32,6 +34,8 @@ from bot.conversation.service import ConversationService
 from bot.conversation.services import CitizenService
 from bot.conversation.store import open_store
 from bot.conversation.webchat_sessions import WebchatSessions
+from bot.dashboard import api as dashboard_api
+from bot.dashboard.board import Dashboard
 from bot.handoff import api as console
 from bot.handoff.hub import ConsoleHub
 from bot.handoff.requests import CitizenLimits
@@ -39,8 +43,14 @@ from bot.handoff.service import HandoffDesk
 from bot.handoff.store import Handoff, HandoffStore
 from bot.knowledge.articles import KnowledgeStore
 from bot.knowledge.handoff_rules import HandoffRulesStore
+from bot.listening import api as listening_api
+from bot.listening.room import listening_room
 from bot.ops.settings import Settings
+from bot.satisfaction.service import SatisfactionService
+from bot.satisfaction.store import SurveyStore
 from bot.storage.database import create_engine
+from bot.tickets import api as tickets_api
+from bot.tickets.room import tickets_room
 from bot.web import errors
 from bot.web.client_address import networks
 from bot.web.deps import COOKIE, ConsoleError, ConsolePresence, require
@@ -266,6 +276,43 @@ def create_app(
         app.state.flows = flows
         services: list[CitizenService] = []
         # [citizen services: built here]
+        # Dashboard (bot/dashboard/): the figures of the console's «Tablero», read from the
+        # tables above through an engine of its own (its reads never hold the desk's pool).
+        dashboard_engine = create_engine(settings.database_url)
+        app.state.dashboard = Dashboard(dashboard_engine, knowledge)
+        # Listening (bot/listening/): the fanpage's comments from Messenger's webhook (feed),
+        # stored once with topic and sentiment, flagged, answered from «Comentarios».
+        listening = listening_room(desk_engine, rasa, http, settings)
+        app.state.listening = listening
+        app.state.page_feed = listening
+        # Tickets (bot/tickets/): complaints, claims, suggestions and requests for public
+        # information, taken in a short form, worked in the console's «Solicitudes», every
+        # reply and status change told to the citizen (connected to the outreach below).
+        tickets = tickets_room(desk_engine, flows, agents, audit, settings)
+        app.state.tickets = tickets.desk
+        services.append(tickets.service)
+        # Community events (bot/community/): listed after the events' article, signed up for
+        # in the chat, reminded the day before (its job, started below); proposed topics.
+        community = community_room(desk_engine, flows, rasa.parse, app.state.rate_limits, settings)
+        app.state.event_store = community.events
+        app.state.event_proposals = community.proposals
+        app.state.event_notices = community.notices
+        app.state.event_reminders = community.reminders
+        services.append(community.service)
+        # Satisfaction survey (bot/satisfaction/): LAST of the services, so that the others'
+        # buttons and forms go first. Asked once per session: after a goodbye (here), when
+        # idle and after an agent closes a handoff (connected below).
+        satisfaction = SatisfactionService(
+            SurveyStore(desk_engine, dt.timedelta(minutes=settings.session_idle_minutes)),
+            flows,
+            knowledge,
+            idle=dt.timedelta(minutes=settings.satisfaction_idle_minutes)
+            if settings.satisfaction_idle_minutes
+            else None,
+            check_every=settings.satisfaction_check_seconds,
+        )
+        app.state.satisfaction = satisfaction
+        services.append(satisfaction)
         app.state.conversations = ConversationService(
             store,
             rasa,
@@ -302,10 +349,37 @@ def create_app(
 
         desk.connect(deliver)
         # [citizen services: connected to the outreach, background jobs started]
+        await listening.start()  # listening: comments stored while the engine was down
+        # Tickets: their news to citizens (WhatsApp's template outside its window, when set).
+        tickets.notices.connect(
+            outreach,
+            frozenset({"whatsapp"}) if settings.whatsapp_template else frozenset(),
+            {n: c.human_agent_window for n, c in channels.items() if c.human_agent_window},
+        )
+        # Community events: notices (a freed place, a change, the reminder) and the reminders.
+        community.notices.connect(outreach)
+        await community.reminders.start()
+        # Satisfaction survey: asked through the outreach when idle (its job) and after an
+        # agent closes a handoff they attended.
+        satisfaction.connect(outreach)
+
+        async def survey_after_handoff(closed: Handoff) -> None:
+            if closed.claimed_at is not None:
+                await satisfaction.after_handoff(
+                    closed.conversation_id, closed.channel, closed.sender_id, closed.id
+                )
+
+        desk.when_closed(survey_after_handoff)
+        await satisfaction.start()
         try:
             yield
         finally:
             # [citizen services: stopped]
+            await dashboard_engine.dispose()  # dashboard: its engine
+            await listening.close()  # listening: analyses under way
+            await tickets.notices.close()  # tickets' e-mails under way
+            await community.reminders.close()  # community events' reminders
+            await satisfaction.close()  # its idle job
             await desk.close()
             await app.state.training_jobs.close()
             await app.state.delivery.close()
@@ -388,6 +462,10 @@ def create_app(
     console.install(app)
     app.include_router(workbench.router)
     # [citizen services: routers]
+    app.include_router(dashboard_api.router)  # dashboard: /api/dashboard
+    app.include_router(listening_api.router)  # listening: /api/comments
+    app.include_router(tickets_api.router)  # tickets: /api/tickets
+    app.include_router(community_api.router)  # community events: /api/events
 
     @app.get("/admin", include_in_schema=False)
     async def admin_workbench() -> RedirectResponse:

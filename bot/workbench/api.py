@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from bot.accounts.agents import Role
 from bot.conversation.rasa_client import EngineUnavailable, RasaClient
+from bot.knowledge.personal_data import mask
 from bot.web.deps import (
     ROW_ID_MAX,
     AppSettings,
@@ -49,7 +50,6 @@ from bot.workbench.inbox import (
     group_key,
 )
 from bot.workbench.model_registry import ModelInfo, ModelRegistry, deploy, sync_live
-from bot.workbench.personal_data import mask
 from bot.workbench.training_data import TrainingData
 from bot.workbench.training_jobs import CROSS_VALIDATION, TrainingJobs
 

@@ -4,7 +4,7 @@ Items are the messages the assistant was unsure about (clarifications, fallbacks
 ``review_items`` the conversation service records), with the handoffs they caused. Near
 duplicates (the same words once accents, case, punctuation, numbers and personal data are set
 aside) form one group with a count. RUCs, DNIs, phone numbers and e-mail addresses are masked
-unless an admin asks to see them (:mod:`bot.workbench.personal_data`); neither a group's key nor the
+unless an admin asks to see them (:mod:`bot.knowledge.personal_data`); neither a group's key nor the
 search reveals them: the key is made from the text with placeholders, the search looks at the masked
 text. Annotating a group writes its examples into the training files
 (:mod:`bot.workbench.training_data`, which puts placeholders in place of personal data) and records
@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.knowledge.personal_data import mask, with_placeholders
 from bot.knowledge.text import fold
 from bot.storage.tables import Conversation, HandoffRow, ReviewItem
 from bot.storage.time import aware, utcnow
-from bot.workbench.personal_data import mask, with_placeholders
 
 OPEN, ANNOTATED, OUT_OF_SCOPE, SPAM, DISMISSED = (
     "open",

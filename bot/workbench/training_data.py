@@ -5,7 +5,7 @@ Files are edited in place with a round-trip YAML parser (order, comments and blo
 kept), so the data stays reviewable in git. Every change is checked first: intent names (lower
 case ASCII), example length, an example already under the same intent (duplicate) or under
 another one (conflict). RUCs, DNIs, phone numbers and e-mail addresses in an example are
-replaced by fixed invented ones (:func:`bot.workbench.personal_data.with_placeholders`): a citizen's
+replaced by fixed invented ones (:func:`bot.knowledge.personal_data.with_placeholders`): a citizen's
 real data never reaches the training files. A change either writes all its files or none
 (:mod:`bot.workbench.project_files`).
 """
@@ -23,9 +23,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+from bot.knowledge.personal_data import with_placeholders
 from bot.knowledge.text import fold
 from bot.ops.settings import ROOT
-from bot.workbench.personal_data import with_placeholders
 from bot.workbench.project_files import write_all
 
 INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]{2,63}$")

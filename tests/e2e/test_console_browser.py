@@ -224,7 +224,11 @@ def test_agent_takes_a_chat_answers_and_closes_it(
     expect(console.get_by_test_id("chat-info")).to_contain_text("Conversación cerrada")
     expect(console.get_by_test_id("mine-item")).to_have_count(0)
     expect(console.get_by_test_id("reply-input")).to_be_disabled()
-    expect(bot_says(citizen)).to_contain_text("El asesor finalizó la conversación", timeout=LIVE_MS)
+    closed = citizen.locator(".msg--bot", has_text="El asesor finalizó la conversación")
+    expect(closed).to_have_count(1, timeout=LIVE_MS)
+    # Then the satisfaction survey (bot/satisfaction): a question instead of a rating goes on.
+    survey = KB.require("satisfaccion").render("pregunta_handoff").splitlines()[0]
+    expect(bot_says(citizen)).to_contain_text(survey, timeout=LIVE_MS)
 
     citizen_writes(citizen, "que es el ruc")
     ruc = KB.require("ruc_que_es").answer.splitlines()[0]

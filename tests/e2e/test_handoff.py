@@ -182,7 +182,11 @@ def test_messenger_handoff_survives_a_restart(
     assert "hola, tengo una multa" in [t["text"] for t in detail["transcript"]]
 
     ana.post(f"/api/handoffs/{waiting['id']}/close", {"resolution": "resuelto"})
-    assert "finalizó la conversación" in texts_to_citizen(already + 4)[-1]
+    closing = texts_to_citizen(already + 5)
+    assert "finalizó la conversación" in closing[-2]
+    # Then the satisfaction survey, once (bot/satisfaction); a question instead of a rating
+    # goes to the assistant.
+    assert closing[-1] == KB.require("satisfaccion").render("pregunta_handoff")
     citizen("que es el ruc")
-    assert texts_to_citizen(already + 5)[-1] == KB.require("ruc_que_es").answer
+    assert texts_to_citizen(already + 6)[-1] == KB.require("ruc_que_es").answer
     ana.close()

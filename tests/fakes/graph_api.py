@@ -1,5 +1,6 @@
-"""A local stand-in for Meta's Graph API (the Send API): a real HTTP server on loopback that
-records every call and answers with what the test asks for (errors, delays)."""
+"""A local stand-in for Meta's Graph API (the Send API, WhatsApp's messages, replies to the
+Page's comments: public ones and Messenger's private replies): a real HTTP server on loopback
+that records every call and answers with what the test asks for (errors, delays)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,14 @@ class FakeGraphApi(LocalServer):
         """The WhatsApp message calls (not read marks), in order."""
         return [c.body for c in self.calls if c.path.endswith("/messages") and "type" in c.body]
 
+    def private_replies(self) -> list[Call]:
+        """Messenger's private replies to comments (``recipient.comment_id``), in order."""
+        return [c for c in self.calls if "comment_id" in (c.body.get("recipient") or {})]
+
+    def public_replies(self) -> list[Call]:
+        """Replies under comments (``POST /{comment-id}/comments``), in order."""
+        return [c for c in self.calls if c.path.endswith("/comments")]
+
     def wait_for_messages(self, count: int, timeout: float = 30) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         while len(self.messages()) < count and time.monotonic() < deadline:
@@ -71,6 +80,16 @@ class FakeGraphApi(LocalServer):
                 return JSONResponse({"recipient_id": recipient})
             self._ids += 1
             return JSONResponse({"recipient_id": recipient, "message_id": f"m_fake{self._ids}"})
+
+        @app.post("/v21.0/{comment_id}/comments")
+        async def comment_reply(comment_id: str, request: Request) -> JSONResponse:
+            body = await request.json()
+            self.calls.append(Call(request.url.path, dict(request.query_params), body, time.time()))
+            if self.failures:
+                status, error = self.failures.popleft()
+                return JSONResponse(error, status_code=status)
+            self._ids += 1
+            return JSONResponse({"id": f"{comment_id}_reply{self._ids}"})
 
         @app.post("/v21.0/{phone_number_id}/messages")
         async def whatsapp(phone_number_id: str, request: Request) -> JSONResponse:

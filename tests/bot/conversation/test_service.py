@@ -265,3 +265,37 @@ async def test_the_engines_handoff_request_goes_to_the_escalations(url: str) -> 
             assert conversation == await service.conversation_id("webchat", "ana")
     finally:
         await store.close()
+
+
+async def test_a_question_answered_with_an_article_keeps_it_as_its_topic(
+    url: str, engine: AsyncEngine
+) -> None:
+    """The dashboard's top topics: the article the engine answered with, on the question."""
+
+    def rasa(request: httpx.Request) -> httpx.Response:
+        if json.loads(request.content)["message"] == "que es el igv":
+            return httpx.Response(200, json=[
+                {"recipient_id": "x", "text": "El IGV es el impuesto general a las ventas."},
+                {"recipient_id": "x", "custom": {"article": "igv"}},
+            ])  # fmt: skip
+        return httpx.Response(200, json=[{"recipient_id": "x", "text": "¡Hola!"}])
+
+    store = await open_store(url)
+    try:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(rasa)) as http:
+            client = RasaClient(http, "http://rasa.test", "token", 2.0)
+            knowledge = KnowledgeStore(ROOT / "data" / "knowledge")
+            service = ConversationService(store, client, knowledge, PushHub())
+            await service.handle(InboundMessage("webchat", "ana", "hola"))
+            await service.handle(InboundMessage("webchat", "ana", "que es el igv"))
+    finally:
+        await store.close()
+    stored = select(Message.direction, Message.text, Message.topic).order_by(Message.id)
+    async with engine.connect() as db:
+        rows = (await db.execute(stored)).all()
+    assert [tuple(r) for r in rows] == [
+        ("in", "hola", None),
+        ("out", "¡Hola!", None),
+        ("in", "que es el igv", "igv"),
+        ("out", "El IGV es el impuesto general a las ventas.", None),
+    ]

@@ -110,3 +110,29 @@ def test_a_token_set_in_the_environment_wins_over_the_file(
     monkeypatch.setenv("RASA_TOKEN", "another-token-0123456789")
     assert cli.cmd_rollback(Namespace()) == 1  # Rasa refused it: nothing known to go back to
     assert rasa.tokens == ["another-token-0123456789"]
+
+
+def test_import_transparency_refuses_a_wrong_file_in_spanish_then_imports_the_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.knowledge.transparency import open_transparency
+    from bot.ops.preflight import SAMPLE_TRANSPARENCY
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/gateway.db")
+    wrong = tmp_path / "otro.csv"
+    wrong.write_text("ANIO;MONTO;CONCEPTO\n2026;100;X\n", encoding="utf-8")
+    assert cli.main(["import-transparency", str(wrong), "--fecha-corte", "2026-11-30"]) == 1
+    said = capsys.readouterr().err
+    assert "error: El archivo no tiene el formato de ejecución presupuestal del MEF" in said
+    assert "faltan las columnas MONTO_PIA (PIA), MONTO_PIM (PIM)" in said
+    assert "Nada se guardó." in said and not (tmp_path / "transparencia.db").exists()
+    assert cli.main(["import-transparency", str(wrong), "--fecha-corte", "30-11-2026"]) == 1
+    assert "no es una fecha de corte válida" in capsys.readouterr().err
+
+    assert cli.main(["import-transparency", str(SAMPLE_TRANSPARENCY)]) == 0
+    out = capsys.readouterr().out
+    assert "100% 125 filas" in out
+    assert "transparencia importada: 2 año(s) (2025, 2026) con 5 genérica(s)" in out
+    assert out.rstrip().endswith("EJEMPLO INVENTADO, no son cifras de SUNAT")
+    with open_transparency(f"sqlite:///{tmp_path}/transparencia.db") as store:
+        assert store.years() == [2025, 2026]

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from bot.knowledge.padron import open_padron
-from bot.ops.preflight import SAMPLE_PADRON, check_knowledge, domain_intents, ensure_padron
+from bot.knowledge.transparency import open_transparency
+from bot.ops.preflight import (
+    SAMPLE_PADRON,
+    SAMPLE_TRANSPARENCY,
+    check_knowledge,
+    domain_intents,
+    ensure_padron,
+    ensure_transparency,
+)
 from bot.ops.settings import ROOT
 
 KNOWLEDGE = ROOT / "data" / "knowledge"
@@ -78,3 +86,28 @@ def test_a_loaded_padron_is_left_alone(tmp_path: Path) -> None:
 def test_a_sample_that_cannot_be_read_is_reported_not_raised(tmp_path: Path) -> None:
     said = ensure_padron(f"sqlite:///{tmp_path / 'padron.db'}", tmp_path / "missing.txt")
     assert said.startswith("padrón: none loaded and the sample could not be imported")
+
+
+def test_a_fresh_start_in_development_imports_the_labelled_sample_figures(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'transparencia.db'}"
+    said = ensure_transparency(url, "development")
+    assert "se importó el EJEMPLO INVENTADO" in said and "make import-transparency" in said
+    with open_transparency(url) as store:
+        year = store.year(2026)
+        assert store.years() == [2025, 2026] and year is not None and year.ejemplo
+    assert ensure_transparency(url, "development") == "transparencia: cifras de 2025, 2026 cargadas"
+
+
+def test_production_never_gets_the_sample_figures(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'transparencia.db'}"
+    said = ensure_transparency(url, "production")
+    assert said.startswith("transparencia: no hay cifras cargadas (se responde con el portal)")
+    assert not (tmp_path / "transparencia.db").exists()
+
+
+def test_a_sample_figures_file_that_cannot_be_read_is_reported_not_raised(tmp_path: Path) -> None:
+    said = ensure_transparency(
+        f"sqlite:///{tmp_path / 't.db'}", "development", tmp_path / "missing.csv"
+    )
+    assert said.startswith("transparencia: no hay cifras cargadas y no se pudo importar el ejemplo")
+    assert SAMPLE_TRANSPARENCY.exists()

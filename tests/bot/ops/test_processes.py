@@ -82,6 +82,7 @@ def secret_settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("RASA_TOKEN", TOKEN)
     # The padrón's database: the action server needs it (Rasa does not).
     monkeypatch.setenv("PADRON_DATABASE_URL", "sqlite:////srv/padron.db")
+    monkeypatch.setenv("TRANSPARENCY_DATABASE_URL", "sqlite:////srv/transparencia.db")
     monkeypatch.setenv("TRACKER_STORE_PASSWORD", "tracker-store-password")
     monkeypatch.setenv("TRACKER_STORE_HOST", "postgres")
     monkeypatch.setenv("CRONOGRAMA_DIR", "/srv/cronograma")
@@ -114,6 +115,20 @@ def test_no_gateway_secret_reaches_an_engine_process(secret_settings: Settings) 
     assert actions["PADRON_URL"] == "sqlite:////srv/padron.db"
     assert actions["CRONOGRAMA_DIR"] == "/srv/cronograma"
     assert actions["KNOWLEDGE_DIR"] == str(secret_settings.knowledge_dir)
+
+
+def test_the_action_server_is_told_where_the_budget_figures_are(tmp_path: Path) -> None:
+    beside = Settings(
+        _env_file=None, rasa_token=TOKEN, database_url=f"sqlite+aiosqlite:///{tmp_path}/gw.db"
+    )
+    assert actions_environ(beside)["TRANSPARENCY_URL"] == f"sqlite:///{tmp_path}/transparencia.db"
+    assert "TRANSPARENCY_URL" not in rasa_environ(beside)
+    same = Settings(_env_file=None, rasa_token=TOKEN, database_url="postgresql+asyncpg://u@h/db")
+    assert actions_environ(same)["TRANSPARENCY_URL"] == "postgresql+asyncpg://u@h/db"
+    own = Settings(
+        _env_file=None, rasa_token=TOKEN, transparency_database_url="postgresql://t@h/figures"
+    )
+    assert actions_environ(own)["TRANSPARENCY_URL"] == "postgresql://t@h/figures"
 
 
 def test_the_token_is_on_no_command_line_and_the_action_server_allows_no_origin(

@@ -1,20 +1,11 @@
-"""Personal data in the review inbox: masked for people, never in a group's key, replaced by
-fixed invented examples (valid in shape) before anything is written to the training files."""
+"""Personal data in the review inbox: never in a group's key, replaced by fixed invented examples
+before anything is written to the training files (masking and the examples themselves:
+tests/bot/knowledge/test_personal_data.py)."""
 
 from __future__ import annotations
 
-import pytest
-
-from bot.knowledge.tax.ruc import validate_ruc
+from bot.knowledge.personal_data import EMAIL_PLACEHOLDER, RUC_PLACEHOLDERS
 from bot.workbench.inbox import group_key
-from bot.workbench.personal_data import (
-    DNI_PLACEHOLDER,
-    EMAIL_PLACEHOLDER,
-    PHONE_PLACEHOLDER,
-    RUC_PLACEHOLDERS,
-    mask,
-    with_placeholders,
-)
 from bot.workbench.training_data import normalize_example
 
 SAID = [
@@ -32,30 +23,6 @@ def test_near_duplicates_that_differ_only_in_personal_data_share_a_key_that_hold
     assert key == "mi ruc # no sale mi dni es # llamame al # o a correo ejemplo com"
     for value in PERSONAL:
         assert value not in key
-
-
-def test_masked_text_keeps_only_the_shape() -> None:
-    assert mask(SAID[0]) == (
-        "mi RUC 20*****0970 no sale, mi DNI es *****236, llámame al 9** *** 222 o a a***@***"
-    )
-
-
-@pytest.mark.parametrize("text", SAID)
-def test_placeholders_replace_every_kind_and_keep_training_meaningful(text: str) -> None:
-    replaced = with_placeholders(text)
-    for value in PERSONAL:
-        assert value not in replaced, value
-    assert RUC_PLACEHOLDERS["20"] in replaced and DNI_PLACEHOLDER in replaced
-    assert PHONE_PLACEHOLDER in replaced and EMAIL_PLACEHOLDER in replaced
-    assert with_placeholders(replaced) == replaced  # a placeholder is not replaced again
-
-
-@pytest.mark.parametrize("prefix", ["10", "15", "17", "20"])
-def test_a_ruc_placeholder_is_a_valid_ruc_of_the_same_kind(prefix: str) -> None:
-    placeholder = RUC_PLACEHOLDERS[prefix]
-    assert validate_ruc(placeholder).valid and placeholder.startswith(prefix)
-    real = prefix + "458712365"
-    assert with_placeholders(f"el ruc {real}") == f"el ruc {placeholder}"
 
 
 def test_examples_for_the_training_files_never_hold_personal_data() -> None:

@@ -66,6 +66,11 @@ def upgrade() -> None:
         sa.Column("notified", sa.String(32)),
     )
     op.create_table(
+        "ticket_counters",
+        sa.Column("year", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("last", sa.Integer, nullable=False),
+    )
+    op.create_table(
         "community_events",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("title", sa.String(160), nullable=False),
@@ -126,6 +131,7 @@ def upgrade() -> None:
             nullable=False,
             index=True,
         ),
+        sa.Column("number", sa.Integer, nullable=False),
         sa.Column("channel", sa.String(32), nullable=False),
         sa.Column("trigger", sa.String(16), nullable=False),
         sa.Column("handoff_id", sa.Integer, sa.ForeignKey("handoffs.id")),
@@ -133,7 +139,11 @@ def upgrade() -> None:
         sa.Column("rating", sa.Integer),
         sa.Column("comment", sa.Text),
         sa.Column("answered_at", TZ),
+        sa.UniqueConstraint("conversation_id", "number"),
+        sa.CheckConstraint("rating BETWEEN 1 AND 5", name="ck_satisfaction_surveys_rating"),
     )
+    # The survey's idle job finds conversations by their last activity.
+    op.create_index("ix_conversations_updated_at", "conversations", ["updated_at"])
     op.create_table(
         "page_comments",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -156,16 +166,44 @@ def upgrade() -> None:
         sa.Column("reply_text", sa.Text),
         sa.Column("replied_by", sa.Integer, sa.ForeignKey("agents.id")),
         sa.Column("replied_at", TZ),
+        sa.Column("private_replied_at", TZ),
+        sa.Column("analysed_at", TZ, index=True),
     )
+
+    # The dashboard (bot/dashboard/): the topic a question was answered with (the knowledge
+    # article), and the index its figures over messages are read through: citizens' messages
+    # by their day in Lima (UTC-5 all year), spelled as bot.storage.time.lima_day spells it
+    # for each database (an expression index serves only a query that writes the same
+    # expression), with every column those figures read (the index covers them).
+    op.add_column("messages", sa.Column("topic", sa.String(64)))
+    day = {
+        "sqlite": "date(created_at, '-5 hours')",
+        "postgresql": "CAST(timezone(INTERVAL '-05:00', created_at) AS DATE)",
+    }[op.get_bind().dialect.name]
+    op.create_index(
+        "ix_messages_inbound_day",
+        "messages",
+        [sa.text(day), "conversation_id", "status", "topic", "created_at", "direction"],
+        sqlite_where=sa.text("direction = 'in'"),
+        postgresql_where=sa.text("direction = 'in'"),
+    )
+    # The dashboard's questions not understood: a question's review item, by its message.
+    op.create_index("ix_review_items_message_id", "review_items", ["message_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_review_items_message_id", "review_items")
+    op.drop_index("ix_messages_inbound_day", "messages")
+    with op.batch_alter_table("messages") as batch:
+        batch.drop_column("topic")
+    op.drop_index("ix_conversations_updated_at", "conversations")
     for table in (
         "page_comments",
         "satisfaction_surveys",
         "topic_proposals",
         "event_registrations",
         "community_events",
+        "ticket_counters",
         "ticket_entries",
         "tickets",
         "conversation_flows",

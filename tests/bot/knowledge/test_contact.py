@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.handoff.contact import contact_of
+from bot.knowledge.contact import contact_of
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,6 @@
 """Citizens' personal data in what they write: RUCs, DNIs, phone numbers and e-mail addresses.
+Shared by the rooms that show or keep what citizens wrote (the workbench's review inbox, the
+fanpage's comments in bot/listening/, the satisfaction survey's comments).
 
 Two ways to keep it out of sight:
 

@@ -1,5 +1,5 @@
-"""A callback request's contact as the citizen typed it: a Peruvian phone number (mobile or
-landline, with or without +51) or an e-mail address, cleaned."""
+"""How to reach a citizen, as they typed it (a callback request, an event sign-up): a Peruvian
+phone number (mobile or landline, with or without +51) or an e-mail address, cleaned."""
 
 from __future__ import annotations
 
