@@ -257,9 +257,14 @@ def test_admin_manages_users_teams_and_office_hours(
     expect(desk_tab).to_have_attribute("aria-selected", "true")
     expect(console.get_by_test_id("admin-view")).to_be_hidden()
 
-    # The section opens from the keyboard (tabs: arrow keys).
+    # The section opens from the keyboard (tabs: arrow keys; from the first, left wraps to
+    # the last, the administration; right goes to the next, «Solicitudes»).
     desk_tab.focus()
     console.keyboard.press("ArrowRight")
+    expect(console.get_by_role("tab", name="Solicitudes")).to_be_focused()
+    console.keyboard.press("ArrowLeft")
+    expect(desk_tab).to_be_focused()
+    console.keyboard.press("ArrowLeft")
     expect(admin_tab).to_be_focused()
     expect(admin_tab).to_have_attribute("aria-selected", "true")
     admin = console.get_by_role("tabpanel", name="Administración")
