@@ -30,6 +30,7 @@ from pathlib import Path
 from bot.knowledge.padron.postgres import PostgresPadron
 from bot.knowledge.padron.records import PadronStore
 from bot.knowledge.padron.sqlite import SqlitePadron
+from bot.knowledge.store_url import store_location
 
 
 def open_padron(database_url: str) -> PadronStore:
@@ -38,15 +39,7 @@ def open_padron(database_url: str) -> PadronStore:
     A SQLAlchemy driver suffix (``sqlite+aiosqlite``, ``postgresql+asyncpg``) is ignored, so the
     gateway's own ``DATABASE_URL`` works as is.
     """
-    scheme, sep, rest = database_url.partition("://")
-    if not sep:
-        raise ValueError(f"not a database URL: {database_url.split('@')[-1]!r}")
-    dialect = scheme.split("+", 1)[0].lower()
-    if dialect == "sqlite":
-        path = rest[1:] if rest.startswith("/") else rest
-        if not path or path == ":memory:":
-            raise ValueError("the padrón needs an SQLite file, not an in-memory database")
-        return SqlitePadron(Path(path))
-    if dialect in ("postgresql", "postgres"):
-        return PostgresPadron(f"postgresql://{rest}")
-    raise ValueError(f"unsupported padrón database: {dialect!r} (use sqlite or postgresql)")
+    location = store_location(database_url, "padrón")
+    if isinstance(location, Path):
+        return SqlitePadron(location)
+    return PostgresPadron(location)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.knowledge.store_url import store_location
 from bot.knowledge.transparency.records import TransparencyStore
 from bot.knowledge.transparency.store import PostgresTransparency, SqliteTransparency
 
@@ -27,15 +28,7 @@ def open_transparency(database_url: str) -> TransparencyStore:
     """The store for a URL: ``sqlite:///var/transparencia.db`` or
     ``postgresql://user@host/db`` (a SQLAlchemy driver suffix such as ``+asyncpg`` is
     ignored, so the gateway's own ``DATABASE_URL`` works as is)."""
-    scheme, sep, rest = database_url.partition("://")
-    if not sep:
-        raise ValueError(f"not a database URL: {database_url.split('@')[-1]!r}")
-    dialect = scheme.split("+", 1)[0].lower()
-    if dialect == "sqlite":
-        path = rest[1:] if rest.startswith("/") else rest
-        if not path or path == ":memory:":
-            raise ValueError("the figures need an SQLite file, not an in-memory database")
-        return SqliteTransparency(Path(path))
-    if dialect in ("postgresql", "postgres"):
-        return PostgresTransparency(f"postgresql://{rest}")
-    raise ValueError(f"unsupported figures database: {dialect!r} (use sqlite or postgresql)")
+    location = store_location(database_url, "figures")
+    if isinstance(location, Path):
+        return SqliteTransparency(location)
+    return PostgresTransparency(location)
