@@ -7,8 +7,8 @@ ENGINE_PY := .venv-rasa/bin/python
 NO_TESTS_OK := || { code=$$?; [ $$code -eq 5 ] && echo "pytest: no tests in this selection"; [ $$code -eq 5 ]; }
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: setup run serve train test lint typecheck unit unit-engine validate nlu-eval \
-	conversations e2e bench clean import-padron import-transparency
+.PHONY: setup run run-scale serve train test lint typecheck unit unit-engine validate nlu-eval \
+	conversations e2e bench bench-scale clean import-padron import-transparency
 
 setup: .venv/.installed .venv-rasa/.installed
 
@@ -21,6 +21,12 @@ setup: .venv/.installed .venv-rasa/.installed
 ## Run everything (Rasa, action server, gateway) on embedded defaults.
 run: setup
 	$(PY) -m bot up
+
+## The scale-out topology: SCALE gateways, Rasa engines and action servers behind nginx, on the
+## machine's PostgreSQL, Redis and RabbitMQ (DATABASE_URL, REDIS_URL… in .env).
+SCALE ?= 2
+run-scale: setup
+	$(PY) -m bot up --scale $(SCALE) --timeout 600
 
 serve: .venv/.installed
 	$(PY) -m bot serve
@@ -76,8 +82,17 @@ import-transparency: setup
 	@test -n "$(FILE)" || (echo "usage: make import-transparency FILE=gasto.csv [FECHA_CORTE=YYYY-MM-DD] [PLIEGO=code]" >&2; exit 2)
 	$(PY) -m bot import-transparency "$(FILE)" $(if $(FECHA_CORTE),--fecha-corte "$(FECHA_CORTE)") $(if $(PLIEGO),--pliego "$(PLIEGO)")
 
+# Then the scale benchmark (issue 15: the topologies of `bot up [--scale N]` under locust, on
+# the machine's PostgreSQL, Redis and RabbitMQ), which writes its own section after bench.load
+# has rewritten the document.
 bench: setup
 	$(PY) -m bench.load
+	$(PY) -m bench.scale
+
+# The scale benchmark alone, its section of docs/benchmarks.md replaced in place:
+# make bench-scale [ARGS="--topologies 1,2 --users 10,50,200"]
+bench-scale: setup
+	$(PY) -m bench.scale $(ARGS)
 
 clean:
 	rm -rf var/results var/tmp .pytest_cache .mypy_cache .ruff_cache

@@ -204,6 +204,17 @@ class ValidateAdvisorForm(FormValidationAction):
         return {ACTIVITY: value}
 
 
+def _replied(tracker: Tracker) -> bool:
+    """Whether the assistant already said something since the citizen's latest message (a side
+    question answered, or the advisor's own introduction when they asked for it again)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot":
+            return True
+    return False
+
+
 class _AskAction(Action):
     """``action_ask_<slot>``: the article's question for that slot."""
 
@@ -218,7 +229,7 @@ class _AskAction(Action):
         article = _article()
         question = article.render(f"pregunta_{self.slot}")
         figures = figures_of(tracker)
-        if not any(figures.__dict__.values()) and self.slot == SALES:
+        if not any(figures.__dict__.values()) and self.slot == SALES and not _replied(tracker):
             question = f"{article.answer}\n{question}"
         so_far = provisional_text(_year(), figures_before_latest_message(tracker), figures, article)
         if so_far is not None:

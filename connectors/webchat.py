@@ -28,7 +28,7 @@ from bot.conversation.channel import (
     ChannelError,
     InboundMessage,
 )
-from bot.conversation.push import PushHub
+from bot.conversation.push import RESYNC, PushHub
 from bot.conversation.service import ConversationService, HistoryEntry, engine_sender_id
 from bot.ops.settings import Settings
 from bot.web.client_address import client_address
@@ -373,6 +373,8 @@ async def webchat_stream(
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
+                if message is RESYNC:
+                    return  # the bus had a gap: the page reconnects (its history has the rest)
                 rendered = channel.render([message], caller.sender)[0]
                 yield f"event: message\ndata: {json.dumps(rendered, ensure_ascii=False)}\n\n"
         finally:

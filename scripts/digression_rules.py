@@ -3,7 +3,12 @@ assistant answers by rule is answered and the form asks its question again.
 
 Generated from the other rule files (every unconditional rule "intent → action"), so a new
 topic is covered without editing this list by hand. ``--check`` exits 1 when the file is stale
-(make validate runs it).
+or when an intent of domain.yml has no rule while the advisor runs (make validate runs it).
+
+Why every intent needs one: the form runs first on each message, and when the message does not
+answer its question (e.g. "solo yo" when it asked for the activity) Rasa rejects the form and
+asks the rules. With no rule for the intent, the core fallback (``action_answer``) is predicted
+again and again until Rasa's per-message limit, and that conversation never answers again.
 
     python scripts/digression_rules.py [--check]
 """
@@ -19,8 +24,14 @@ ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "data" / "rules"
 TARGET = RULES / "asesor_regimen_digresiones.yml"
 FORM = "asesor_regimen_form"
-#: Intents the form handles itself.
+DOMAIN = ROOT / "domain.yml"
+#: Intents whose unconditional rule is not a side question: asking for the advisor starts it
+#: (handled below, ADVISOR_AGAIN); cancelling leaves it (asesor_regimen.yml).
 SKIP = {"asesor_regimen", "cancelar"}
+#: Asking for the advisor while it runs ("¿qué régimen me conviene?", or a short answer such as
+#: "solo yo" taken for that intent): its article (how it works, how to leave), then the form
+#: asks its question again.
+ADVISOR_AGAIN = ("asesor_regimen", "action_answer")
 #: Actions that hand the conversation to a person: the advisor is left, not resumed.
 LEAVES_FORM = {"action_derivar"}
 
@@ -49,7 +60,7 @@ def render() -> str:
         "# asking for a person leaves the advisor.",
         "rules:",
     ]
-    for intent, action in answered_by_rule():
+    for intent, action in sorted([*answered_by_rule(), ADVISOR_AGAIN]):
         if action in LEAVES_FORM:
             lines += [
                 f"  - rule: persona durante el asesor ({intent})",
@@ -79,12 +90,32 @@ def render() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def uncovered_intents(generated: str) -> list[str]:
+    """The domain's intents that no rule handles while the advisor runs (each one would make
+    Rasa repeat its core fallback when the form is rejected): empty when all are covered."""
+    covered: set[str] = set()
+    texts = [generated] + [
+        path.read_text(encoding="utf-8") for path in sorted(RULES.glob("*.yml")) if path != TARGET
+    ]
+    for text in texts:
+        for rule in (yaml.safe_load(text) or {}).get("rules", []):
+            if {"active_loop": FORM} in (rule.get("condition") or []):
+                covered.update(step["intent"] for step in rule["steps"] if "intent" in step)
+    domain = yaml.safe_load(DOMAIN.read_text(encoding="utf-8")) or {}
+    intents = [i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents", [])]
+    return [intent for intent in intents if intent not in covered]
+
+
 def main() -> int:
     text = render()
     if "--check" in sys.argv[1:]:
         current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
         if current != text:
             print(f"{TARGET.relative_to(ROOT)} is stale: run python scripts/digression_rules.py")
+            return 1
+        missing = uncovered_intents(text)
+        if missing:
+            print(f"no rule while {FORM} runs for: {', '.join(missing)}")
             return 1
         print(f"{TARGET.relative_to(ROOT)} is up to date")
         return 0

@@ -5,16 +5,25 @@
 2. In the background, in order per conversation, the engine answers; the answers go to the
    outbox (``pending`` outbound messages) in the same transaction as the "answered" mark.
 3. The outbox is sent in order per conversation: retried with exponential backoff and jitter
-   on temporary errors, marked ``failed`` with the reason on permanent ones, ``not_sent`` when
-   the platform's 24-hour window has closed.
+   on temporary errors (the next attempt's time is stored), marked ``failed`` with the reason
+   on permanent ones, ``not_sent`` when the platform's 24-hour window has closed; the
+   re-engagement template is sent at most once a day per conversation (stored).
 4. While the engine is down, a message waits (still ``received``) and is tried again after
    2, 4, 8… up to 30 seconds, for as long as it takes: answered once the engine is back.
-5. ``resume`` at start-up picks up what was acknowledged but not answered, and what was
-   answered but not sent: after a restart each is handled once. A crash between the platform
-   accepting a send and its recording here repeats that send (at-least-once), and a reply sent
-   in parts is retried from its first part.
 
-Delivery and read receipts are recorded against the outbound messages.
+Any number of gateways may share the database: exactly one answers and sends for a
+conversation at a time, the holder of its lease (:mod:`bot.conversation.store_leases`). The
+gateway that stores a message takes the lease when it is free and works until nothing is due,
+renewing it (every third of ``lease_seconds``) and giving it back at the end; a message stored
+meanwhile by another gateway is found by the holder before it gives the lease back. Every
+``sweep_seconds`` each gateway takes the conversations with due work whose lease is free or
+expired: a reply whose backoff ended, work of a gateway that stopped or was killed (its leases
+expire after ``lease_seconds``), what was stored before a restart (``resume``). A worker that
+finds its lease gone (it stalled longer than the lease) stops before its next step.
+
+A crash between the platform accepting a send and its recording here repeats that send
+(at-least-once), and a reply sent in parts is retried from its first part. Delivery and read
+receipts are recorded against the outbound messages.
 """
 
 from __future__ import annotations
@@ -22,10 +31,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import functools
 import logging
 import random
-from collections.abc import Awaitable, Callable
+import secrets
+from collections.abc import Callable
 from typing import Any
 
 from bot.conversation.channel import BotMessage, InboundMessage, PlatformChannel, SendError
@@ -56,6 +65,10 @@ AGENT_KEY = "agent"
 AGENT_NAME_KEY = "agent_name"
 
 
+class LeaseLost(Exception):
+    """Another gateway took the conversation over (this one stalled past its lease)."""
+
+
 class Delivery:
     def __init__(
         self,
@@ -67,6 +80,8 @@ class Delivery:
         retry_seconds: float = 2.0,
         clock: Callable[[], dt.datetime] = utcnow,
         concurrency: int = 8,
+        lease_seconds: float = 30.0,
+        sweep_seconds: float = 3.0,
     ) -> None:
         self._service = service
         self._store = store
@@ -75,17 +90,24 @@ class Delivery:
         self._max_attempts = max_attempts
         self._retry_seconds = retry_seconds
         self._clock = clock
-        #: The last job of each conversation: a new one waits for it (order per conversation).
-        self._chains: dict[int, asyncio.Task[None]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._lease = dt.timedelta(seconds=lease_seconds)
+        self._sweep_seconds = sweep_seconds
+        #: This gateway's name in the leases (new at every start).
+        self.gateway_id = secrets.token_hex(8)
+        #: The one worker of each conversation whose lease this gateway holds or is taking.
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        #: Conversations given work here while their worker ran: it looks again before leaving.
+        self._again: set[int] = set()
+        #: Until when this gateway holds each lease (as last written).
+        self._held: dict[int, dt.datetime] = {}
+        #: One wake-up per conversation with a reply backing off.
+        self._timers: dict[int, asyncio.Task[None]] = {}
+        #: The sweep and the leases' renewal (started by ``resume``).
+        self._loops: list[asyncio.Task[None]] = []
         #: Background jobs running at once: the webhooks' acknowledgements stay fast under a
         #: burst (what waits is already stored).
+        self._concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
-        #: When each conversation was last sent the platform's re-engagement template (kept
-        #: while the gateway runs: after a restart it may be sent once more).
-        self._invited: dict[int, dt.datetime] = {}
-        #: Conversations with a wake-up pending (a reply backing off).
-        self._waking: set[int] = set()
 
     # --- in -----------------------------------------------------------------------------------
 
@@ -109,10 +131,7 @@ class Delivery:
                 repeated += 1
                 continue
             new += 1
-            self._chain(
-                conversation_id,
-                functools.partial(self._answer, channel, conversation_id, message_id, inbound),
-            )
+            self._wake(conversation_id)
         for status in channel.statuses(payload):
             if status.status == "delivered":
                 await self._store.mark_delivered(status.platform_ids, status.moment)
@@ -145,73 +164,147 @@ class Delivery:
             logger.warning("%s is off: desk message for %s not sent", channel_name, conversation_id)
             return False
         await self._store.record_outbound(conversation_id, outbound, PENDING)
-        self._chain(conversation_id, functools.partial(self._flush, channel, conversation_id))
+        self._wake(conversation_id)
         return True
 
     async def resume(self) -> None:
-        """After a restart: answer what was acknowledged, send what was answered."""
-        names = list(self.channels)
-        waiting = await self._store.pending("in", names)
-        for item in waiting:
-            channel = self.channels[item.channel]
-            inbound = _inbound_of(item)
-            self._chain(
-                item.conversation_id,
-                functools.partial(
-                    self._answer, channel, item.conversation_id, item.message_id, inbound
-                ),
-            )
-        outbox = await self._store.pending("out", names)
-        for conversation_id, channel_name in {(o.conversation_id, o.channel) for o in outbox}:
-            channel = self.channels[channel_name]
-            # A restart is a fresh start: one attempt now, then the backoff goes on.
-            self._chain(
-                conversation_id, functools.partial(self._flush, channel, conversation_id, True)
-            )
-        if waiting or outbox:
-            logger.info(
-                "resuming: %d messages to answer, %d replies to send", len(waiting), len(outbox)
-            )
+        """At start-up: take what is due (acknowledged but not answered, answered but not
+        sent, on this gateway or a stopped one), wake up for replies backing off, and start
+        the periodic sweep and the leases' renewal."""
+        outbox = await self._store.pending("out", list(self.channels))
+        now = self._clock()
+        for item in outbox:
+            if item.next_attempt_at is not None and item.next_attempt_at > now:
+                self._later((item.next_attempt_at - now).total_seconds(), item.conversation_id)
+        taken = await self._sweep()
+        if taken:
+            logger.info("resuming: %d conversations with messages to answer or send", taken)
+        if not self._loops:
+            self._loops = [
+                asyncio.create_task(self._sweeping()),
+                asyncio.create_task(self._renewing()),
+            ]
+
+    # --- leases --------------------------------------------------------------------------------
+
+    async def _sweep(self) -> int:
+        """Take conversations with due work and a free or expired lease; how many."""
+        room = self._concurrency - len(self._workers)
+        if room <= 0:
+            return 0
+        until = self._clock() + self._lease
+        taken = await self._store.claim_due(
+            list(self.channels), self.gateway_id, until, self._clock(), room
+        )
+        for conversation_id in taken:
+            self._held[conversation_id] = until
+            self._wake(conversation_id, claimed=True)
+        return len(taken)
+
+    async def _sweeping(self) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_seconds)
+            try:
+                await self._sweep()
+            except Exception:
+                logger.warning("delivery sweep failed", exc_info=True)
+
+    async def _renewing(self) -> None:
+        while True:
+            await asyncio.sleep(self._lease.total_seconds() / 3)
+            held = list(self._held)
+            until = self._clock() + self._lease
+            try:
+                kept = await self._store.renew(held, self.gateway_id, until)
+            except Exception:
+                logger.warning("renewing delivery leases failed", exc_info=True)
+                continue
+            for conversation_id in held:
+                if conversation_id in kept:
+                    self._held[conversation_id] = until
+                else:  # taken over: its worker stops before its next step
+                    self._held.pop(conversation_id, None)
+
+    async def _hold(self, conversation_id: int) -> None:
+        """Make sure this gateway holds the lease for at least half its length more; raise
+        :class:`LeaseLost` when another gateway took it."""
+        now = self._clock()
+        until = self._held.get(conversation_id)
+        if until is not None and until - now >= self._lease / 2:
+            return
+        until = now + self._lease
+        if conversation_id not in await self._store.renew(
+            [conversation_id], self.gateway_id, until
+        ):
+            self._held.pop(conversation_id, None)
+            raise LeaseLost(conversation_id)
+        self._held[conversation_id] = until
 
     # --- the work, in order per conversation -------------------------------------------------
 
-    def _chain(self, conversation_id: int, job: Callable[[], Awaitable[None]]) -> None:
-        previous = self._chains.get(conversation_id)
+    def _wake(self, conversation_id: int, claimed: bool = False) -> None:
+        """The conversation has work: its worker here looks again, or one starts (and takes
+        the lease unless ``claimed``; when another gateway holds it, that one does the work)."""
+        if conversation_id in self._workers:
+            self._again.add(conversation_id)
+            return
+        self._workers[conversation_id] = asyncio.create_task(self._work(conversation_id, claimed))
 
-        async def run() -> None:
-            if previous is not None:
-                try:
-                    await previous
-                except asyncio.CancelledError:
-                    current = asyncio.current_task()
-                    if current is not None and current.cancelling():
-                        raise  # this job is cancelled too (shutdown), not just the previous
-                except Exception:
-                    pass  # the previous job's failure was logged; this one goes on
-            try:
-                async with self._slots:
-                    await job()
-            except Exception:
-                logger.exception("delivery job failed for conversation %s", conversation_id)
+    async def _claim(self, conversation_id: int) -> bool:
+        now = self._clock()
+        until = now + self._lease
+        if not await self._store.claim(conversation_id, self.gateway_id, until, now):
+            return False
+        self._held[conversation_id] = until
+        return True
 
-        task = asyncio.create_task(run())
-        self._chains[conversation_id] = task
-        self._tasks.add(task)
+    async def _work(self, conversation_id: int, claimed: bool) -> None:
+        """Answer and send until nothing is due, then give the lease back."""
+        try:
+            if not claimed and not await self._claim(conversation_id):
+                return
+            while True:
+                self._again.discard(conversation_id)
+                if not await self._step(conversation_id):
+                    # Given up for now: the lease expires at once, a sweep tries again.
+                    await self._store.renew([conversation_id], self.gateway_id, self._clock())
+                    self._held.pop(conversation_id, None)
+                    return
+                if await self._store.release(conversation_id, self.gateway_id, self._clock()):
+                    self._held.pop(conversation_id, None)
+                    # Checked with no wait since: a message stored here later starts a worker.
+                    if conversation_id not in self._again:
+                        return
+                    if not await self._claim(conversation_id):
+                        return
+                # Otherwise work is due (stored meanwhile, here or on another gateway).
+        except LeaseLost:
+            logger.warning("conversation %s was taken over by another gateway", conversation_id)
+        except Exception:
+            # Left to its lease: it expires and a sweep (here or elsewhere) goes on.
+            logger.exception("delivery failed for conversation %s", conversation_id)
+        finally:
+            if self._workers.get(conversation_id) is asyncio.current_task():
+                del self._workers[conversation_id]
 
-        def done(finished: asyncio.Task[None]) -> None:
-            self._tasks.discard(finished)
-            if self._chains.get(conversation_id) is finished:
-                del self._chains[conversation_id]
+    async def _step(self, conversation_id: int) -> bool:
+        """Answer what waits and send what is due, in order; False when answering a message
+        was given up (a store error, after ``max_attempts``)."""
+        names = list(self.channels)
+        async with self._slots:
+            await self._hold(conversation_id)
+            for item in await self._store.pending("in", names, conversation_id):
+                if not await self._answer(self.channels[item.channel], item):
+                    return False
+                await self._flush(self.channels[item.channel], conversation_id)
+            outbox = await self._store.pending("out", names, conversation_id)
+            if outbox:
+                await self._flush(self.channels[outbox[0].channel], conversation_id, outbox)
+        return True
 
-        task.add_done_callback(done)
-
-    async def _answer(
-        self,
-        channel: PlatformChannel,
-        conversation_id: int,
-        message_id: int,
-        inbound: InboundMessage,
-    ) -> None:
+    async def _answer(self, channel: PlatformChannel, item: Pending) -> bool:
+        conversation_id, message_id = item.conversation_id, item.message_id
+        inbound = _inbound_of(item)
         with contextlib.suppress(Exception):
             await channel.acknowledge(inbound)
         replies = None
@@ -219,6 +312,7 @@ class Delivery:
             replies = [self._knowledge.current.require(UNSUPPORTED_ARTICLE).as_bot_message()]
         engine_down = failed = 0
         while True:
+            await self._hold(conversation_id)
             try:
                 await self._service.answer(
                     conversation_id, message_id, inbound, PENDING, replies, notice_when_down=False
@@ -244,17 +338,19 @@ class Delivery:
                         "engine down: message %s waits (%s); trying again every %.0f s at most",
                         message_id, exc, ENGINE_RETRY_LONGEST_SECONDS,
                     )  # fmt: skip
+            except LeaseLost:
+                raise
             except Exception:
-                # A store error: tried again a few times; after a restart ``resume`` does it.
+                # A store error: tried again a few times, then by a later sweep.
                 failed += 1
                 logger.exception("answering message %s failed (attempt %d)", message_id, failed)
                 if failed >= self._max_attempts:
-                    return
+                    return False
                 delay = self._retry_seconds * 2 ** (failed - 1)
             await self._pause(delay)
         if engine_down:
             logger.info("message %s answered after %d engine attempts", message_id, engine_down)
-        await self._flush(channel, conversation_id)
+        return True
 
     def _engine_notice(self) -> BotMessage:
         return self._knowledge.current.require(ENGINE_DOWN_ARTICLE).as_bot_message()
@@ -268,18 +364,18 @@ class Delivery:
             await self._slots.acquire()
 
     async def _flush(
-        self, channel: PlatformChannel, conversation_id: int, now_anyway: bool = False
+        self, channel: PlatformChannel, conversation_id: int, outbox: list[Pending] | None = None
     ) -> None:
         """Send the conversation's outbox in order; stop at a reply that must be retried."""
-        outbox = await self._store.pending("out", [channel.name], conversation_id)
+        if outbox is None:
+            outbox = await self._store.pending("out", [channel.name], conversation_id)
         for item in outbox:
             now = self._clock()
-            if not now_anyway and item.next_attempt_at is not None and item.next_attempt_at > now:
-                # Backing off: a wake-up sends it (and what follows it) when the time comes.
-                if conversation_id not in self._waking:
-                    wait = (item.next_attempt_at - now).total_seconds()
-                    self._later(wait, channel, conversation_id)
+            if item.next_attempt_at is not None and item.next_attempt_at > now:
+                # Backing off: a wake-up (or any gateway's sweep) sends it, and what follows.
+                self._later((item.next_attempt_at - now).total_seconds(), conversation_id)
                 return
+            await self._hold(conversation_id)
             last_in = await self._store.last_inbound_at(item.conversation_id)
             idle = now - last_in if last_in is not None else None
             within = idle is not None and idle <= WINDOW
@@ -293,9 +389,8 @@ class Delivery:
                 continue
             if not within:
                 reason = "outside the 24-hour window"
-                invited = self._invited.get(item.conversation_id)
-                if invited is None or now - invited > WINDOW:  # invite to write again, once
-                    self._invited[item.conversation_id] = now
+                # Invite to write again, once a day: recorded before sending, across gateways.
+                if await self._store.mark_invited(item.conversation_id, now, WINDOW):
                     with contextlib.suppress(SendError):
                         if await channel.reengage(item.sender_id) is not None:
                             reason += "; re-engagement template sent"
@@ -326,7 +421,7 @@ class Delivery:
                     "%s send failed (%s), retry %d in %.1f s", channel.name, exc.reason,
                     attempts, delay,
                 )  # fmt: skip
-                self._later(delay, channel, item.conversation_id)
+                self._later(delay, item.conversation_id)
                 return False
             await self._store.update_outbound(
                 item.message_id, NOT_SENT if exc.outside_window else FAILED,
@@ -339,38 +434,47 @@ class Delivery:
         )
         return True
 
-    def _later(self, delay: float, channel: PlatformChannel, conversation_id: int) -> None:
-        """One wake-up per conversation flushes its outbox after ``delay`` seconds."""
-        if conversation_id in self._waking:
+    def _later(self, delay: float, conversation_id: int) -> None:
+        """One wake-up per conversation looks for due work after ``delay`` seconds."""
+        if conversation_id in self._timers:
             return
-        self._waking.add(conversation_id)
 
         async def wake() -> None:
             try:
                 await asyncio.sleep(delay)
             finally:
-                self._waking.discard(conversation_id)
-            self._chain(conversation_id, functools.partial(self._flush, channel, conversation_id))
+                del self._timers[conversation_id]
+            self._wake(conversation_id)
 
-        task = asyncio.create_task(wake())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._timers[conversation_id] = asyncio.create_task(wake())
 
     async def idle(self) -> None:
-        """Wait until no job is running or waiting to retry (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait until no conversation is being worked on or waiting to retry here (tests)."""
+        while self._workers or self._timers:
+            await asyncio.gather(
+                *self._workers.values(), *self._timers.values(), return_exceptions=True
+            )
 
-    async def close(self) -> None:
-        for task in list(self._tasks):
+    async def close(self, release: bool = True) -> None:
+        """Stop; with ``release``, give the leases back at once (otherwise they expire, as a
+        killed gateway's do, and other gateways take the work over then)."""
+        tasks = [*self._loops, *self._timers.values(), *self._workers.values()]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._loops = []
+        if release:
+            try:
+                await self._store.release_all(self.gateway_id)
+            except Exception:
+                logger.warning("delivery leases not given back (they expire)", exc_info=True)
 
 
 def _inbound_of(item: Pending) -> InboundMessage:
+    """A stored message as it came (the text of an attachment is stored as ``[kind]``)."""
     metadata = dict((item.payload or {}).get("metadata") or {})
     unsupported = metadata.pop("unsupported", None)
     return InboundMessage(
-        item.channel, item.sender_id, item.text or "", metadata, None,
-        unsupported=str(unsupported) if unsupported else None,
+        item.channel, item.sender_id, "" if unsupported else item.text or "", metadata,
+        item.platform_id, unsupported=str(unsupported) if unsupported else None,
     )  # fmt: skip

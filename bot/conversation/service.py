@@ -83,18 +83,17 @@ class ConversationService:
         self._desk = desk
         self._session_idle = session_idle
         self._clock = clock
-        #: When each conversation was last active (kept with the id cache).
+        #: When each conversation was last active here: a lower bound of its last activity
+        #: (another gateway may have answered it since), enough to know it is not idle; when
+        #: it looks idle, the database's ``updated_at`` (every gateway's last write) decides.
         self._last_active: dict[int, dt.datetime] = {}
         self._rasa = rasa
         self._knowledge = knowledge
         self._push = push
+        #: Row ids never change: right on every gateway. A clarification waiting for the
+        #: citizen's next message and the answer a 👎 rates are read from the database (the
+        #: next message may reach another gateway, or come after a restart).
         self._ids: OrderedDict[tuple[str, str], int] = OrderedDict()
-        #: Clarifications waiting for the citizen's next message: conversation → (review
-        #: item, offered payloads). Lost on restart: the item then stays without a pick.
-        self._open_reviews: dict[int, tuple[int, list[str]]] = {}
-        #: The last answer that can be rated, per conversation: (question's message id, the
-        #: question, the article that answered). Lost on restart: a late 👎 is kept without it.
-        self._rateable: dict[int, tuple[int, str, str]] = {}
 
     async def handle(self, inbound: InboundMessage) -> list[BotMessage]:
         """Record the message, ask the engine, record and return the answers."""
@@ -125,11 +124,6 @@ class ConversationService:
         recorded as ``failed``; with ``notice_when_down`` False, :class:`EngineUnavailable` is
         raised instead and nothing is recorded (the message waits to be answered later)."""
         started = time.perf_counter()
-        open_review = self._open_reviews.pop(conversation_id, None)
-        if open_review is not None:
-            review_id, offered = open_review
-            picked = inbound.text if inbound.text in offered else ""
-            await self._store.resolve_review(review_id, picked)
         status = "answered"
         desk = self._desk
         if replies is None and desk is not None and desk.owns(conversation_id):
@@ -140,6 +134,7 @@ class ConversationService:
                 conversation_id,
                 [Outbound.of(m) for m in replies],
                 reply_status,
+                citizen_text=inbound.text,
             )
             self._last_active[conversation_id] = self._clock()
             return replies
@@ -172,9 +167,6 @@ class ConversationService:
         replies, handoff = _take_handoff_request(replies)
         replies, article = _take_rated_article(replies)
         if article is not None and handoff is None:
-            self._rateable[conversation_id] = (message_id, inbound.text, article)
-            if len(self._rateable) > ID_CACHE_SIZE:
-                self._rateable.pop(next(iter(self._rateable)))
             _offer_rating(replies, inbound.channel, self._knowledge.current.require(RATING))
         if handoff is not None and desk is not None:
             replies += await desk.escalate(conversation_id, inbound.channel, handoff)
@@ -188,13 +180,12 @@ class ConversationService:
             [Outbound.of(m) for m in replies],
             reply_status,
             topic=article,
+            citizen_text=inbound.text,  # resolves the clarification this message answers
         )
         if clarification is not None:
             intents, offered = clarification
             review = NewReview(conversation_id, message_id, inbound.text, intents, offered)
-            self._open_reviews[conversation_id] = (await self._store.record_review(review), offered)
-            if len(self._open_reviews) > ID_CACHE_SIZE:
-                self._open_reviews.pop(next(iter(self._open_reviews)))
+            await self._store.record_review(review)  # open until the next message
         logger.info(
             "message handled: channel=%s conversation=%s status=%s replies=%d in %.0f ms",
             inbound.channel,
@@ -211,9 +202,9 @@ class ConversationService:
         """A citizen's 👍/👎 on the last answer; a 👎 goes to the admins' review inbox with the
         question and the article that answered it. Not sent to the engine."""
         article = self._knowledge.current.require(RATING)
-        rated = self._rateable.pop(conversation_id, None)
         if inbound.text == RATE_UP:
             return [{"text": article.render("gracias_si")}]
+        rated = await self._store.rated_question(conversation_id, message_id)
         question_id, question, answered_with = rated or (message_id, "", "")
         intents = [{"name": answered_with, "confidence": 1.0}] if answered_with else []
         await self._store.record_review(
@@ -233,8 +224,10 @@ class ConversationService:
         (what it remembered, like the RUC, is forgotten). The gateway owns this clock."""
         now = self._clock()
         last = self._last_active.get(conversation_id)
-        if last is None:
-            last = await self._store.last_activity(conversation_id)
+        if last is None or now - last > self._session_idle:
+            stored = await self._store.last_activity(conversation_id)
+            if stored is not None and (last is None or stored > last):
+                last = stored
         if last is not None and now - last > self._session_idle:
             try:
                 await self._rasa.start_session(engine_sender_id(inbound.channel, inbound.sender_id))

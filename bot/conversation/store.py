@@ -63,6 +63,8 @@ class Pending:
     attempts: int
     created_at: dt.datetime
     next_attempt_at: dt.datetime | None = None
+    #: An inbound message's platform id ("whatsapp:wamid…"): acknowledged with it.
+    platform_id: str | None = None
 
 
 #: Outbound statuses of messages sent through a platform.
@@ -127,10 +129,14 @@ class ConversationStore(ABC):
         replies: Sequence[Outbound],
         reply_status: str = SENT,
         topic: str | None = None,
+        citizen_text: str | None = None,
     ) -> None:
         """Mark an inbound message ``answered``/``failed`` and store the replies, atomically
         (``pending`` replies are in the outbox until a platform takes them). ``topic``: the
-        knowledge article the engine answered it with (the dashboard's top topics)."""
+        knowledge article the engine answered it with (the dashboard's top topics).
+        ``citizen_text`` (the message's text): the conversation's clarification still waiting
+        (its latest review item without a pick, of an earlier message) is resolved with it in
+        the same transaction: picked when it is one of the offered payloads, "" otherwise."""
 
     @abstractmethod
     async def record_outbound(
@@ -175,6 +181,55 @@ class ConversationStore(ABC):
     @abstractmethod
     async def last_activity(self, conversation_id: int) -> dt.datetime | None:
         """When the conversation last had a message (its ``updated_at``)."""
+
+    @abstractmethod
+    async def rated_question(
+        self, conversation_id: int, before_message_id: int
+    ) -> tuple[int, str, str] | None:
+        """The citizen's last question answered with a knowledge article before this message
+        and not rated down yet: (its message id, its text, the article)."""
+
+    # --- leases: the one gateway answering and sending for a conversation -------------------
+
+    @abstractmethod
+    async def claim(
+        self, conversation_id: int, owner: str, until: dt.datetime, now: dt.datetime
+    ) -> bool:
+        """Take the conversation's lease for ``owner`` until ``until``: True when it was free,
+        expired (before ``now``) or already ``owner``'s. Atomic across gateways."""
+
+    @abstractmethod
+    async def claim_due(
+        self, channels: Sequence[str], owner: str, until: dt.datetime, now: dt.datetime,
+        limit: int,
+    ) -> list[int]:  # fmt: skip
+        """Take the leases of up to ``limit`` conversations of ``channels`` with work due (a
+        message ``received``, a reply ``pending`` whose next attempt is not later than
+        ``now``) whose lease is free or expired; their ids. On PostgreSQL the rows are taken
+        ``FOR UPDATE SKIP LOCKED``: gateways sweeping at once take different conversations."""
+
+    @abstractmethod
+    async def renew(
+        self, conversation_ids: Sequence[int], owner: str, until: dt.datetime
+    ) -> set[int]:
+        """Extend ``owner``'s leases; the ids whose lease ``owner`` still held (the others
+        were taken over after expiring)."""
+
+    @abstractmethod
+    async def release(self, conversation_id: int, owner: str, now: dt.datetime) -> bool:
+        """Give ``owner``'s lease back unless work is due (checked in the same statement, so
+        nothing stored before it is left without a gateway); True when given back."""
+
+    @abstractmethod
+    async def release_all(self, owner: str) -> int:
+        """Give back every lease of ``owner`` (a gateway stopping); how many."""
+
+    @abstractmethod
+    async def mark_invited(
+        self, conversation_id: int, now: dt.datetime, interval: dt.timedelta
+    ) -> bool:
+        """Record that the re-engagement template is being sent now, unless it was within
+        ``interval``; True when it is to be sent (once across gateways)."""
 
     @abstractmethod
     async def record_review(self, item: NewReview) -> int:

@@ -24,7 +24,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import JSON, DateTime, bindparam, case, func, insert, select, text, update
+from sqlalchemy import JSON, DateTime, bindparam, case, exists, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Executable
@@ -42,6 +42,7 @@ from bot.conversation.store import (
     Pending,
     Review,
 )
+from bot.conversation.store_leases import LeaseQueries
 from bot.storage.tables import Base, Conversation, Message, ReviewItem
 from bot.storage.time import aware, utcnow
 
@@ -105,7 +106,7 @@ _PENDING = (
     select(
         Message.id, Message.conversation_id, Conversation.channel, Conversation.sender_id,
         Message.text, Message.payload, Message.attempts, Message.created_at,
-        Message.next_attempt_at,
+        Message.next_attempt_at, Message.platform_id,
     )
     .join(Conversation, Conversation.id == Message.conversation_id)
     .where(
@@ -160,10 +161,31 @@ _REVIEWS = (
 )  # fmt: skip
 _SELECT_ONE = text("SELECT 1")
 
+#: A conversation's clarification still waiting for the citizen's next message.
+_OPEN_CLARIFICATION = (
+    select(ReviewItem.id, ReviewItem.offered)
+    .where(
+        ReviewItem.conversation_id == bindparam("conversation_id"), ReviewItem.picked.is_(None),
+        ReviewItem.source == "clarification", ReviewItem.message_id < bindparam("message_id"),
+    )
+    .order_by(ReviewItem.id.desc())
+    .limit(1)
+)  # fmt: skip
+_RATED_DOWN = exists().where(ReviewItem.message_id == Message.id, ReviewItem.source == "feedback")
+_RATED_QUESTION = (
+    select(Message.id, Message.text, Message.topic, _RATED_DOWN)
+    .where(
+        Message.conversation_id == bindparam("conversation_id"), Message.direction == "in",
+        Message.id < bindparam("message_id"), Message.topic.is_not(None),
+    )
+    .order_by(Message.id.desc())
+    .limit(1)
+)  # fmt: skip
+
 _OUTBOUND_FIELDS = ("platform_id", "attempts", "next_attempt_at", "error")
 
 
-class QueryStore(ConversationStore):
+class QueryStore(LeaseQueries, ConversationStore):
     """The store's operations as queries; a subclass runs them (:meth:`_read`, :meth:`_write`)."""
 
     @abstractmethod
@@ -224,14 +246,23 @@ class QueryStore(ConversationStore):
         replies: Sequence[Outbound],
         reply_status: str = SENT,
         topic: str | None = None,
+        citizen_text: str | None = None,
     ) -> None:
         # The topic in the same UPDATE (always bound: one compiled statement).
         topic = topic[:64] if topic else None
         params = {"message_id": message_id, "status": status, "topic": topic}
+        waiting = {"conversation_id": conversation_id, "message_id": message_id}
 
         def query(db: Db) -> None:
             db.execute(_UPDATE_MESSAGE, params)
             _insert_outbound(db, conversation_id, replies, reply_status)
+            if citizen_text is not None:
+                for review_id, offered in db.execute(_OPEN_CLARIFICATION, waiting):
+                    picked = citizen_text if citizen_text in (offered or []) else ""
+                    db.execute(
+                        _RESOLVE_REVIEW,
+                        {"review_id": review_id, "picked": picked, "resolved_at": utcnow()},
+                    )
 
         await self._write(query)
 
@@ -256,8 +287,8 @@ class QueryStore(ConversationStore):
 
         def query(db: Db) -> list[Pending]:
             return [
-                Pending(i, c, ch, snd, t, p, a, aware(at), aware(nxt))
-                for i, c, ch, snd, t, p, a, at, nxt in db.execute(statement, params)
+                Pending(i, c, ch, snd, t, p, a, aware(at), aware(nxt), pid)
+                for i, c, ch, snd, t, p, a, at, nxt, pid in db.execute(statement, params)
             ]
 
         return await self._read(query)
@@ -307,6 +338,19 @@ class QueryStore(ConversationStore):
     async def last_activity(self, conversation_id: int) -> dt.datetime | None:
         params = {"conversation_id": conversation_id}
         return await self._read(lambda db: aware(db.scalar(_LAST_ACTIVITY, params)))
+
+    async def rated_question(
+        self, conversation_id: int, before_message_id: int
+    ) -> tuple[int, str, str] | None:
+        params = {"conversation_id": conversation_id, "message_id": before_message_id}
+
+        def query(db: Db) -> tuple[int, str, str] | None:
+            for message_id, question, topic, rated_down in db.execute(_RATED_QUESTION, params):
+                if not rated_down:
+                    return int(message_id), question or "", topic
+            return None
+
+        return await self._read(query)
 
     async def record_review(self, item: NewReview) -> int:
         params = {

@@ -19,11 +19,12 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.utils import spacy_utils
 from rasa.shared.exceptions import InvalidConfigException
 
-from bot.engine import action_validation
+from bot.engine import action_validation, circuit_breaker
 
 # Rasa imports this module when it loads the pipeline: the one place where code of ours runs in
 # its process before the first message.
 action_validation.install()
+circuit_breaker.install()
 
 #: Not needed for tokens and lemmas.
 NOT_FOR_LEMMAS: List[Text] = ["parser", "ner", "senter"]

@@ -3,7 +3,9 @@
 Only for a logged-in console session, from the console's own origin. The session is checked
 again every ``ConsoleHub.session_check_seconds`` (30 s) and at once when it is logged out or its
 agent deactivated: the socket then closes with code 4401 and the agent stops counting as
-online. Open sockets are capped per session and per client address (4429 when full).
+online. Open sockets are capped per session and per client address (4429 when full). Events
+from other gateways come through ``bot/handoff/hub.py``; when some may have been missed the
+socket closes with 1012 (service restart) and the page reconnects and refetches.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import logging
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from bot.accounts.agents import session_key
-from bot.handoff.hub import SESSION_ENDED, Events
+from bot.handoff.hub import RESYNC, SESSION_ENDED, Events
 from bot.handoff.service import HandoffDesk
 from bot.web.client_address import client_address
 from bot.web.deps import COOKIE
@@ -23,8 +25,8 @@ from bot.web.rate_limits import LimitExceeded, RateLimits
 
 logger = logging.getLogger(__name__)
 
-#: Close codes the console's page understands.
-SESSION_OVER, TOO_MANY, CROSS_SITE = 4401, 4429, 4403
+#: Close codes the console's page understands (any other: it reconnects and refetches).
+SESSION_OVER, TOO_MANY, CROSS_SITE, RECONNECT = 4401, 4429, 4403, 1012
 TOO_MANY_CONSOLES = "Demasiadas consolas abiertas. Cierra alguna e intenta de nuevo."
 
 router = APIRouter(tags=["agent console"])
@@ -97,6 +99,9 @@ async def _send(websocket: WebSocket, queue: Events) -> None:
         event = await queue.get()
         if event is SESSION_ENDED:
             await websocket.close(code=SESSION_OVER, reason="Tu sesión terminó.")
+            return
+        if event is RESYNC:  # events may have been missed: the page reconnects and refetches
+            await websocket.close(code=RECONNECT, reason="Reconectando.")
             return
         await websocket.send_json(event)
 

@@ -38,6 +38,8 @@ from bot.conversation.delivery import AGENT_NAME_KEY
 from bot.conversation.rasa_client import EngineUnavailable, RasaClient
 from bot.handoff.access import may_see
 from bot.handoff.hub import ConsoleHub
+from bot.handoff.owners import HandoffOwners
+from bot.handoff.presence import DeskPresence
 from bot.handoff.requests import LIMIT_NOTICES, CitizenLimits, wait_in_words
 from bot.handoff.store import OPEN_STATES, Handoff, HandoffStore, State
 from bot.handoff.summary import summary
@@ -58,8 +60,6 @@ DESK_NOTICE = "desk"
 #: The button that takes a waiting citizen back to the assistant.
 CANCEL_PAYLOAD = "/seguir_con_asistente"
 MAX_TEXT_CHARS = 4096
-#: An agent counts as online this long after their last request or while their console is open.
-ONLINE_FOR = dt.timedelta(minutes=2)
 #: Closed this way when the citizen goes back to the assistant, or leaves a callback request.
 CANCELLED, CALLBACK_LEFT = "cancelado", "callback"
 
@@ -79,7 +79,7 @@ class HandoffError(Exception):
 Deliver = Callable[[Handoff, list[BotMessage], bool], Awaitable[None]]
 
 
-class HandoffDesk:
+class HandoffDesk(DeskPresence):
     def __init__(
         self,
         store: HandoffStore,
@@ -104,9 +104,9 @@ class HandoffDesk:
         self._clock = clock
         self._deliver: Deliver | None = None
         self._on_close: list[Callable[[Handoff], Awaitable[None]]] = []
-        #: Conversations people own now → their open handoff (loaded at start, kept in step).
-        self._owned: dict[int, int] = {}
-        self._seen: dict[int, dt.datetime] = {}
+        #: Conversations people own now, known by every gateway (bot/handoff/owners.py).
+        self._owned = HandoffOwners(store, hub)
+        self._track()  # who is at the console (bot/handoff/presence.py)
         self._has_agents = False
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -119,12 +119,15 @@ class HandoffDesk:
     async def start(self) -> None:
         """Load who owns which conversation (a restart keeps every state) and the teams."""
         await self.store.add_teams(dict(self.rules.desk.teams))
-        self._owned = {h.conversation_id: h.id for h in await self.store.open_handoffs()}
+        await self._owned.start()
         self._has_agents = await self.agents.count() > 0
         if self._owned:
             logger.info("handoffs open at start: %d", len(self._owned))
+        await self.hub.start()
 
     async def close(self) -> None:
+        await self._owned.close()
+        await self.hub.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -150,31 +153,11 @@ class HandoffDesk:
 
     def owns(self, conversation_id: int) -> bool:
         """People (not the assistant) own this conversation now: PENDING, AGENT or CALLBACK."""
-        return conversation_id in self._owned
+        return self._owned.owns(conversation_id)
 
     def agents_changed(self) -> None:
         """An account was created: a handoff can be taken now."""
         self._has_agents = True
-
-    def agent_changed(self, agent: AgentInfo) -> None:
-        """An account's role or team changed: its open consoles see what it now allows."""
-        self.hub.refresh(agent)
-
-    def seen(self, agent_id: int) -> None:
-        self._seen[agent_id] = self._clock()
-
-    def sessions_ended(self, agent_id: int, session: str | None = None) -> None:
-        """Close the open consoles of one session (logged out) or, without ``session``, all of
-        the agent's (deactivated, password changed); unless another console of theirs stays
-        open, the agent no longer counts as online."""
-        self.hub.end(agent_id=None if session else agent_id, session=session)
-        if agent_id not in self.hub.connected():
-            self._seen.pop(agent_id, None)
-
-    def online(self) -> set[int]:
-        now = self._clock()
-        recent = {a for a, at in self._seen.items() if now - at <= ONLINE_FOR}
-        return recent | self.hub.connected()
 
     async def office_hours(self) -> OfficeHours:
         stored = await self.store.setting("office_hours")
@@ -202,7 +185,7 @@ class HandoffDesk:
         team = request.team if request.team in teams else self.rules.escalation.default_team
         hours = await self.office_hours()
         now = self._clock()
-        available = hours.is_open(now) and bool(self.online())
+        available = hours.is_open(now) and bool(await self.online_now())
         state = State.PENDING if available else State.CALLBACK
         refused = await self._over_limit(conversation_id, state)
         if refused is not None:
@@ -213,7 +196,8 @@ class HandoffDesk:
         )  # fmt: skip
         if handoff_id is None:
             return []
-        self._owned[conversation_id] = handoff_id
+        self._owned.changed(conversation_id, handoff_id, True)
+        await self.hub.bus.flush()  # the other gateways know before the citizen is answered
         await self.audit.record(
             "asistente", "escalated", handoff_id, reason=request.reason, team=team,
             intent=request.intent, confidence=request.confidence, state=state.value,
@@ -266,10 +250,10 @@ class HandoffDesk:
     async def take_inbound(self, conversation_id: int, inbound: InboundMessage) -> list[BotMessage]:
         """A citizen's message in a conversation people own (already stored): to the console,
         or the next step of a callback request. The assistant stays silent."""
-        handoff_id = self._owned.get(conversation_id)
+        handoff_id = self._owned.handoff_of(conversation_id)
         handoff = await self.store.get(handoff_id) if handoff_id is not None else None
         if handoff is None or handoff.state not in OPEN_STATES:
-            self._owned.pop(conversation_id, None)
+            self._owned.forget(conversation_id)
             return []
         text = inbound.text.strip()
         wants_bot = text == CANCEL_PAYLOAD or fold(text).strip(" .!¡") in self.rules.desk.cancel
@@ -436,8 +420,7 @@ class HandoffDesk:
         )  # fmt: skip
         if not changed:
             return False
-        if self._owned.get(handoff.conversation_id) == handoff.id:
-            del self._owned[handoff.conversation_id]
+        self._owned.changed(handoff.conversation_id, handoff.id, False)
         await self.audit.record(actor, "closed", handoff.id, actor_id, resolution=resolution)
         closed = await self.store.get(handoff.id)
         if closed is not None:

@@ -86,10 +86,23 @@ def cmd_up(args: argparse.Namespace) -> int:
     if not os.environ.get("RASA_TOKEN"):
         os.environ["RASA_TOKEN"] = secrets.token_urlsafe(32)
     settings = _settings()
+    if args.scale is not None:
+        from bot.ops.topology import TopologyError, engine_stores_environ, up_scaled
+
+        try:
+            engine_stores_environ(settings)  # before training: the settings can run it
+        except TopologyError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     check_knowledge(settings.knowledge_dir)
     print(ensure_padron(settings.padron_url))
     print(ensure_transparency(settings.transparency_url, settings.environment))
-    model = train()
+    model = args.model.resolve() if args.model else train()
+    if not model.is_file():
+        print(f"error: {model} not found", file=sys.stderr)
+        return 1
+    if args.scale is not None:
+        return up_scaled(model, settings, args.scale, ready_timeout=args.timeout)
     return up(model, settings, ready_timeout=args.timeout)
 
 
@@ -248,6 +261,29 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_consume_events(_: argparse.Namespace) -> int:
+    """Rasa's events from RabbitMQ into the analytics tables, until Ctrl-C or SIGTERM."""
+    import asyncio
+
+    from bot.analytics.consumer import BrokerAddress, consume_events
+
+    # The consumer talks to no Rasa: without RASA_TOKEN set, any token satisfies the settings.
+    settings = _settings(**({} if os.environ.get("RASA_TOKEN") else {"rasa_token": "-" * 32}))
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    broker = BrokerAddress(
+        settings.event_broker_host,
+        settings.event_broker_port,
+        settings.event_broker_user,
+        settings.event_broker_password.get_secret_value(),
+        settings.event_broker_queue,
+        settings.event_broker_exchange,
+    )
+    asyncio.run(consume_events(settings.database_url, broker, settings.analytics_seen_days))
+    return 0
+
+
 def _workbench(job: Any) -> int:
     """Run ``job(registry, rasa)`` against the gateway's database and the running Rasa."""
     import asyncio
@@ -267,7 +303,7 @@ def _workbench(job: Any) -> int:
             await migrate(engine)
             async with httpx.AsyncClient() as http:
                 rasa = RasaClient(
-                    http, settings.rasa_url, settings.rasa_token.get_secret_value(), 300.0
+                    http, settings.engine_urls, settings.rasa_token.get_secret_value(), 300.0
                 )
                 code: int = await job(ModelRegistry(engine, MODELS), rasa, settings)
                 return code
@@ -354,6 +390,14 @@ def main(argv: list[str] | None = None) -> int:
         "up", help="train if needed, then run Rasa, the action server and the gateway"
     )
     p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait until healthy")
+    p.add_argument(
+        "--scale",
+        type=int,
+        metavar="N",
+        help="N gateways, Rasa engines and action servers behind nginx, on the machine's "
+        "PostgreSQL, Redis and RabbitMQ (bot/ops/topology.py)",
+    )
+    p.add_argument("--model", type=Path, help="run this model file (default: train if needed)")
     p.set_defaults(func=cmd_up)
 
     p = sub.add_parser("serve", help="run the gateway alone (Rasa must be running)")
@@ -423,6 +467,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--team", help="team name (data/handoff/handoff.yml)")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p.set_defaults(func=cmd_create_user)
+
+    p = sub.add_parser(
+        "consume-events",
+        help="keep the analytics tables current from Rasa's events in RabbitMQ",
+    )
+    p.set_defaults(func=cmd_consume_events)
 
     args = parser.parse_args(argv)
     # Settings in .env reach every command and every child process (Rasa reads the

@@ -91,6 +91,7 @@ def rasa_environ(
     stores' settings; none of the gateway's other secrets."""
     env = engine_environ(settings.action_server_url, source)
     env.update(allowed(RASA_VARIABLES, source))
+    env.update(settings.event_broker_environ)  # endpoints.scale.yml's event_broker
     if token is not None:
         env["RASA_TOKEN_FILE"] = str(token)
     else:
@@ -309,40 +310,73 @@ def _starts(
 def up(model: Path, settings: Settings, ready_timeout: float = 300.0) -> int:
     """Start the three processes, wait until healthy, print the URL, keep them running (a
     child that stops is restarted) until stopped by Ctrl-C or SIGTERM."""
-    previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    started = time.monotonic()
     live = [model]  # the model a restarted Rasa loads: the one it had loaded last
     secret = token_file(settings.rasa_url)
     supervisor = Supervisor(_starts(settings, live, secret), status_path(settings.gateway_port))
-    try:
-        write_token_file(secret, settings.rasa_token.get_secret_value())
-        supervisor.start()
-        print(
-            f"starting Rasa, the action server and the gateway (logs in {LOGS.relative_to(ROOT)}/)",
-            flush=True,
+    url = f"http://{settings.gateway_host}:{settings.gateway_port}"
+
+    def wait_ready(children: Sequence[Child]) -> None:
+        wait_healthy(
+            url,
+            ready_timeout,
+            children,
+            on_change=lambda state: print(f"  waiting: {state}", flush=True),
         )
-        url = f"http://{settings.gateway_host}:{settings.gateway_port}"
+
+    def check_model() -> None:
+        live[0] = loaded_model(settings) or live[0]
+
+    return keep_running(
+        supervisor,
+        prepare=lambda: write_token_file(secret, settings.rasa_token.get_secret_value()),
+        starting="starting Rasa, the action server and the gateway "
+        f"(logs in {LOGS.relative_to(ROOT)}/)",
+        wait_ready=wait_ready,
+        ready=f"Web chat: {url}/  (API docs: {url}/docs).",
+        every_while=(MODEL_CHECK_SECONDS, check_model),
+        clean_up=lambda: secret.unlink(missing_ok=True),
+        stopped="gateway, Rasa and the action server",
+    )
+
+
+def keep_running(
+    supervisor: Supervisor,
+    *,
+    prepare: Callable[[], None],
+    starting: str,
+    wait_ready: Callable[[Sequence[Child]], None],
+    ready: str,
+    every_while: tuple[float, Callable[[], None]],
+    clean_up: Callable[[], None],
+    stopped: str,
+) -> int:
+    """Run ``supervisor``'s children until Ctrl-C or SIGTERM (``bot up``, ``bot up --scale``):
+    ``prepare``, start them, ``wait_ready`` (raises :class:`ChildExited` or ``TimeoutError``:
+    exit code 1), then restart those that stop and call ``every_while[1]`` every
+    ``every_while[0]`` seconds; at the end stop them all (the last started first) and
+    ``clean_up``. Exit code 0 when stopped by a signal."""
+    previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    started = time.monotonic()
+    try:
+        prepare()
+        supervisor.start()
+        print(starting, flush=True)
         try:
-            wait_healthy(
-                url,
-                ready_timeout,
-                supervisor.children(),
-                on_change=lambda state: print(f"  waiting: {state}", flush=True),
-            )
+            wait_ready(supervisor.children())
         except (ChildExited, TimeoutError) as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             return 1
         print(
-            f"ready in {time.monotonic() - started:.0f} s. Web chat: {url}/  "
-            f"(API docs: {url}/docs). Ctrl-C stops everything.",
+            f"ready in {time.monotonic() - started:.0f} s. {ready} Ctrl-C stops everything.",
             flush=True,
         )
-        next_model_check = 0.0
+        period, job = every_while
+        next_job = 0.0
         while True:
             supervisor.check()
-            if time.monotonic() >= next_model_check:
-                live[0] = loaded_model(settings) or live[0]
-                next_model_check = time.monotonic() + MODEL_CHECK_SECONDS
+            if time.monotonic() >= next_job:
+                job()
+                next_job = time.monotonic() + period
             time.sleep(0.5)
     except _Stop as received:
         print(f"\n{received.args[0]} received, stopping…", flush=True)
@@ -351,10 +385,10 @@ def up(model: Path, settings: Settings, ready_timeout: float = 300.0) -> int:
         # A second Ctrl-C or SIGTERM must not interrupt the shutdown itself.
         for s in previous:
             signal.signal(s, signal.SIG_IGN)
-        secret.unlink(missing_ok=True)
-        stopped = supervisor.children()
+        clean_up()
+        children = supervisor.children()
         supervisor.stop(stop)
         for s, handler in previous.items():
             signal.signal(s, handler)
-        if stopped:
-            print("stopped: gateway, Rasa and the action server", flush=True)
+        if children:
+            print(f"stopped: {stopped}", flush=True)

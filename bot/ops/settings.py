@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{ROOT / 'var' / 'gateway.db'}"
@@ -36,6 +37,11 @@ class Settings(BaseSettings):
     gateway_port: int = Field(8000, ge=1, le=65535)
 
     rasa_url: str = "http://127.0.0.1:5005"
+    rasa_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Several Rasa engines the gateway spreads conversations over (comma list or "
+        "JSON list; unset: RASA_URL alone)",
+    )
     rasa_token: SecretStr = Field(description="Token of Rasa's HTTP API (rasa run --auth-token)")
     rasa_timeout_seconds: float = Field(15.0, gt=0)
     action_server_url: str = "http://127.0.0.1:5055"
@@ -116,6 +122,16 @@ class Settings(BaseSettings):
     #: Sending through a platform: attempts before giving up, first delay between them.
     outbox_max_attempts: int = Field(6, ge=1)
     outbox_retry_seconds: float = Field(2.0, gt=0)
+    outbox_lease_seconds: float = Field(
+        30.0, gt=0,
+        description="A gateway's hold on a conversation it answers and sends for (renewed while "
+        "it works): a stopped or killed gateway's conversations are taken over after it",
+    )  # fmt: skip
+    outbox_sweep_seconds: float = Field(
+        3.0, gt=0,
+        description="How often each gateway looks for due work whose lease is free or expired "
+        "(replies whose backoff ended, a stopped gateway's conversations)",
+    )  # fmt: skip
 
     webchat_max_message_chars: int = Field(4096, ge=1)
     webchat_allowed_origins: list[str] = Field(default_factory=list)
@@ -126,8 +142,29 @@ class Settings(BaseSettings):
 
     # Behind a reverse proxy: peers whose X-Forwarded-For is believed (addresses or networks).
     trusted_proxies: list[str] = Field(default_factory=list)
-    # Shared state of several gateways (rate limits); unset: kept in this process's memory.
+    # Shared state of several gateways (rate limits, the console's live updates, the web chat
+    # push, presence: bot/storage/bus.py); unset: kept in this process's memory.
     redis_url: str | None = None
+    # Rasa's events through RabbitMQ: endpoints.scale.yml's event_broker (Rasa gets these in its
+    # environment) and `python -m bot consume-events`, which keeps the analytics tables current.
+    event_broker_host: str = Field("127.0.0.1", description="RabbitMQ's host for Rasa's events")
+    event_broker_port: int = Field(5672, ge=1, le=65535)
+    event_broker_user: str = "guest"
+    event_broker_password: SecretStr = Field(
+        SecretStr("guest"), description="RabbitMQ's password (its guest account works on loopback "
+        "only: set a real account for another host)"
+    )  # fmt: skip
+    event_broker_queue: str = Field(
+        "rasa_events", description="The durable queue Rasa publishes its events to, read by "
+        "the consumer (competing consumers when several run)"
+    )  # fmt: skip
+    event_broker_exchange: str = Field(
+        "rasa-exchange", description="Rasa's fanout exchange the queue is bound to"
+    )
+    analytics_seen_days: int = Field(
+        30, ge=1, le=3660, description="Days an event's key is kept, so that a redelivery in "
+        "that time counts once"
+    )  # fmt: skip
     # The OpenAPI page (/docs, /openapi.json). Unset: on in development, off in production.
     api_docs: bool | None = None
 
@@ -222,12 +259,42 @@ class Settings(BaseSettings):
         return bool(self.twilio_account_sid and token and self.twilio_whatsapp_from)
 
     @property
+    def event_broker_environ(self) -> dict[str, str]:
+        """The ``EVENT_BROKER_*`` variables endpoints.scale.yml reads, as Rasa gets them."""
+        return {
+            "EVENT_BROKER_HOST": self.event_broker_host,
+            "EVENT_BROKER_PORT": str(self.event_broker_port),
+            "EVENT_BROKER_USER": self.event_broker_user,
+            "EVENT_BROKER_PASSWORD": self.event_broker_password.get_secret_value(),
+            "EVENT_BROKER_QUEUE": self.event_broker_queue,
+            "EVENT_BROKER_EXCHANGE": self.event_broker_exchange,
+        }
+
+    @property
     def padron_url(self) -> str:
         return padron_url(self.database_url, self.padron_database_url)
 
     @property
     def transparency_url(self) -> str:
         return transparency_url(self.database_url, self.transparency_database_url)
+
+    @property
+    def engine_urls(self) -> list[str]:
+        """The Rasa engines: RASA_URLS, else RASA_URL alone."""
+        return self.rasa_urls or [self.rasa_url]
+
+    @field_validator("rasa_urls", mode="before")
+    @classmethod
+    def _url_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [u for u in text.split(",") if u]
+        return value
+
+    @field_validator("rasa_urls")
+    @classmethod
+    def _http_urls(cls, value: list[str]) -> list[str]:
+        return [cls._http_url(url.strip()) for url in value]
 
     @field_validator("rasa_url", "action_server_url", "graph_api_url", "twilio_api_url")
     @classmethod

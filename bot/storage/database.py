@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -37,9 +37,24 @@ def create_engine(database_url: str) -> AsyncEngine:
     return engine
 
 
+#: PostgreSQL advisory lock held while migrating, so gateways starting together on one database
+#: take turns (the later ones find it at the latest revision). Any constant unique to this app.
+MIGRATION_LOCK = 0x5A_17_0015
+
+
 async def migrate(engine: AsyncEngine) -> None:
-    """Upgrade the database to the latest migration (idempotent)."""
+    """Upgrade the database to the latest migration (idempotent). Safe to call from several
+    processes at once: they wait for each other (PostgreSQL: a transaction-scoped advisory lock,
+    released at commit; SQLite: the database's write lock, taken first)."""
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+            )
+        elif connection.dialect.name == "sqlite":
+            # The driver opens no transaction before DDL: take the write lock first (the
+            # others wait up to busy_timeout, then find the schema there).
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
         await connection.run_sync(_upgrade)
 
 

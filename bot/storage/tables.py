@@ -46,6 +46,11 @@ class Conversation(Base):
     sender_id: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    #: The gateway answering and sending for it (``bot/conversation/delivery.py``), until when.
+    lease_owner: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: When the platform's re-engagement template was last sent (once per 24 hours).
+    invited_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Message(Base):
@@ -118,6 +123,9 @@ class ReviewItem(Base):
 
 #: The dashboard's questions not understood: a question's review item, found by its message.
 Index("ix_review_items_message_id", ReviewItem.message_id)
+#: A conversation's clarification still waiting for the citizen's next message.
+Index("ix_review_items_open", ReviewItem.conversation_id,
+      sqlite_where=text("picked IS NULL"), postgresql_where=text("picked IS NULL"))  # fmt: skip
 
 
 class Team(Base):

@@ -48,6 +48,7 @@ from bot.listening.room import listening_room
 from bot.ops.settings import Settings
 from bot.satisfaction.service import SatisfactionService
 from bot.satisfaction.store import SurveyStore
+from bot.storage.bus import open_bus
 from bot.storage.database import create_engine
 from bot.tickets import api as tickets_api
 from bot.tickets.room import tickets_room
@@ -224,7 +225,7 @@ def create_app(
         )
         rasa = RasaClient(
             http,
-            settings.rasa_url,
+            settings.engine_urls,
             settings.rasa_token.get_secret_value(),
             settings.rasa_timeout_seconds,
         )
@@ -249,6 +250,7 @@ def create_app(
             ),
             audit=audit,
         )
+        await app.state.push.bus.start()  # before the desk: it hears the other gateways
         await desk.start()
         app.state.agents = agents
         app.state.audit = audit
@@ -330,6 +332,8 @@ def create_app(
             channels,
             settings.outbox_max_attempts,
             settings.outbox_retry_seconds,
+            lease_seconds=settings.outbox_lease_seconds,
+            sweep_seconds=settings.outbox_sweep_seconds,
         )
         for name in PLATFORM_CHANNELS:
             if name in channels:
@@ -381,6 +385,7 @@ def create_app(
             await community.reminders.close()  # community events' reminders
             await satisfaction.close()  # its idle job
             await desk.close()
+            await app.state.push.bus.close()
             await app.state.training_jobs.close()
             await app.state.delivery.close()
             await http.aclose()
@@ -401,8 +406,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.knowledge = knowledge
-    app.state.push = PushHub()
-    app.state.console_hub = ConsoleHub()
+    bus = open_bus(settings.redis_url, settings.database_url)  # live state shared by gateways
+    app.state.push = PushHub(bus)
+    app.state.console_hub = ConsoleHub(bus)
     app.state.training_data = TrainingData(settings.project_dir)
     app.state.webchat = webchat.WebchatChannel(settings.webchat_max_message_chars)
     app.state.rate_limits = RateLimits(settings.redis_url)

@@ -207,21 +207,40 @@
         return startSession().then(function (started) { if (started) submit("/saludo", "Hola"); });
       }
       var items = r.ok && Array.isArray(r.body) ? r.body : [];
-      items.forEach(function (item) {
-        if (item.direction === "in") { clearReplies(); if (item.text) addText(item.text, "user"); }
-        else { if (item.text) addText(item.text, "bot"); }
-      });
-      var last = items[items.length - 1];
-      if (last && last.direction === "out") addButtons(last.buttons);
+      render(items);
       listen();
       if (!items.length) submit("/saludo", "Hola");
+    }).catch(function () {});
+  }
+
+  function render(items) {
+    items.forEach(function (item) {
+      if (item.direction === "in") { clearReplies(); if (item.text) addText(item.text, "user"); }
+      else { if (item.text) addText(item.text, "bot"); }
+    });
+    var last = items[items.length - 1];
+    if (last && last.direction === "out") addButtons(last.buttons);
+  }
+
+  // The stream reopened (the gateway restarted, or it missed messages and ended the stream):
+  // what arrived meanwhile is in the history, so the conversation is drawn again from it.
+  function redraw() {
+    fetch("/webchat/history", { credentials: "same-origin" }).then(json).then(function (r) {
+      if (!r.ok || !Array.isArray(r.body)) return;
+      log.textContent = "";
+      render(r.body);
     }).catch(function () {});
   }
 
   function listen() {
     if (!window.EventSource) return;
     if (stream) stream.close();
+    var opened = false;
     stream = new EventSource("/webchat/stream");
+    stream.addEventListener("open", function () {
+      if (opened) redraw();
+      opened = true;
+    });
     stream.addEventListener("message", function (ev) {
       try { showBot([JSON.parse(ev.data)]); } catch (e) { /* ignore malformed event */ }
     });

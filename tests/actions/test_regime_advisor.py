@@ -205,3 +205,13 @@ def test_a_professional_needs_only_the_sales() -> None:
 def test_books_for_the_citizens_own_regime(text: str, slots, start: str) -> None:
     messages, _ = run(ActionBooks(), tracker("libros_contables", text=text, slots=slots))
     assert messages[0]["text"].startswith(start)
+
+
+def test_the_introduction_is_not_said_twice_in_one_turn() -> None:
+    # "que regimen me conviene" again before any figure: action_answer introduced the advisor
+    # (data/rules/asesor_regimen_digresiones.yml), the form then asks without repeating it.
+    t = tracker("asesor_regimen")
+    t.events.append({"event": "action", "name": "action_answer"})
+    t.events.append({"event": "bot", "text": "Te ayudo a elegir tu régimen tributario…"})
+    messages, _ = run(AskSales(), t)
+    assert messages[0]["text"].startswith("¿Cuánto vendes")

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import aio_pika
 import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
@@ -23,6 +24,23 @@ pytestmark = pytest.mark.e2e
 KB = load_knowledge(ROOT / "data" / "knowledge")
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REDIS_PORT = os.environ.get("TEST_REDIS_PORT", "6379")
+RABBITMQ_HOST = os.environ.get("TEST_RABBITMQ_HOST", "127.0.0.1")
+RABBITMQ_PORT = int(os.environ.get("TEST_RABBITMQ_PORT", "5672"))
+
+
+def delete_broker_objects(queue: str, exchange: str) -> None:
+    """Remove a test's event queue and exchange (Rasa declares them durable)."""
+
+    async def run() -> None:
+        connection = await aio_pika.connect(host=RABBITMQ_HOST, port=RABBITMQ_PORT)
+        try:
+            channel = await connection.channel()
+            await channel.queue_delete(queue)
+            await channel.exchange_delete(exchange)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
 
 
 def _sql(database: str, query: str, *args: object) -> list[asyncpg.Record]:
@@ -74,6 +92,9 @@ def test_conversation_survives_a_rasa_restart(
         "LOCK_STORE_HOST": "127.0.0.1",
         "LOCK_STORE_PORT": REDIS_PORT,
         "LOCK_STORE_DB": "0",
+        # Rasa publishes every event (endpoints.scale.yml): to this test's own queue.
+        "EVENT_BROKER_QUEUE": database,
+        "EVENT_BROKER_EXCHANGE": database,
     }.items():
         monkeypatch.setenv(name, value)
     stack = Stack.on_free_ports(
@@ -109,6 +130,7 @@ def test_conversation_survives_a_rasa_restart(
     finally:
         for child in children.values():
             stop(child)
+        delete_broker_objects(database, database)
         for log in ("rasa.log", "gateway.log"):
             if (tmp_path / log).exists() and "Traceback" in (tmp_path / log).read_text():
                 print((tmp_path / log).read_text()[-4000:])

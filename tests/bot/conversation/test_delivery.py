@@ -21,6 +21,7 @@ from bot.conversation.service import ConversationService
 from bot.conversation.store import ConversationStore, Outbound, open_store
 from bot.knowledge.articles import KnowledgeStore
 from bot.ops.settings import ROOT
+from bot.storage.time import utcnow
 from connectors.messenger import MessengerChannel
 from connectors.twilio import TwilioChannel
 from connectors.whatsapp import WhatsAppChannel
@@ -71,7 +72,7 @@ def delivery_with(
     now = clock or []
     return Delivery(
         service, store, KNOWLEDGE, {channel.name: channel}, max_attempts=4, retry_seconds=0.05,
-        **({"clock": lambda: now[0]} if now else {}),
+        clock=(lambda: now[0]) if now else utcnow,
     )  # fmt: skip
 
 

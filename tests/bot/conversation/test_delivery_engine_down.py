@@ -120,7 +120,9 @@ async def test_a_message_waiting_for_the_engine_holds_up_no_other_conversation(
         await delivery.accept(delivery.channels["messenger"], webhook("7", "m_1", "uno"))
         await eventually(lambda: engine.refused >= 2)
         other = await delivery._service.conversation_id("messenger", "8")
-        await store.accept_inbound(other, "hola", None, "m_9")  # opens the 24-hour window
+        hola = await store.accept_inbound(other, "hola", None, "m_9")  # opens the window
+        assert hola is not None
+        await store.record_outcome(hola, "to_agent", other, [])  # an agent's conversation
         assert await delivery.send_later(other, "messenger", [{"text": "un agente"}], True)
         await eventually(lambda: len(graph.messages()) == 1)
         assert graph.messages()[0]["recipient"] == {"id": "8"} and engine.seen == []

@@ -6,9 +6,10 @@ import json
 import httpx
 import uvicorn
 
-from bot.conversation.push import QUEUE_SIZE, PushHub
+from bot.conversation.push import QUEUE_SIZE, RESYNC, PushHub
 from bot.ops.processes import free_port
 from bot.ops.settings import Settings
+from bot.storage.bus import LocalBus, LocalGroup
 from bot.web.app import create_app
 from tests.integrator import HEADERS
 
@@ -85,3 +86,22 @@ def test_history_survives_malformed_stored_messages(settings: Settings) -> None:
         ("dos", [{"title": "sin payload", "payload": ""}]),
     ]
     assert items[0]["created_at"].endswith("+00:00")
+
+
+async def test_a_message_reaches_the_stream_another_gateway_holds() -> None:
+    group = LocalGroup()
+    here, there = PushHub(LocalBus(group)), PushHub(LocalBus(group))
+    page = there.subscribe("webchat:ana")
+    assert here.publish("webchat:ana", {"text": "Soy Rosa"}) == 0  # none open in this process
+    await here.bus.flush()
+    assert page.get_nowait() == {"text": "Soy Rosa"}
+    assert here.publish("webchat:beto", {"text": "otro"}) == 0
+    await here.bus.flush()
+    assert page.empty()
+
+
+async def test_after_a_gap_of_the_bus_open_streams_end_to_reload() -> None:
+    hub = PushHub(LocalBus())
+    page = hub.subscribe("webchat:ana")
+    await hub.bus.start()  # connected: messages may have been missed before
+    assert page.get_nowait() is RESYNC

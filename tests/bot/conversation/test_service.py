@@ -142,7 +142,9 @@ async def test_an_idle_conversation_starts_a_new_engine_session(url: str) -> Non
         sent.append(message)
         return httpx.Response(200, json=[] if message == "/session_start" else [{"text": "ok"}])
 
-    now = [dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)]
+    # The service's clock runs from the database's (its ``updated_at`` decides when the
+    # gateway's own memory of the last activity is too old to tell).
+    now = [dt.datetime.now(dt.UTC)]
     store = await open_store(url)
     try:
         async with httpx.AsyncClient(transport=httpx.MockTransport(engine)) as http:
