@@ -82,6 +82,7 @@ class Delivery:
         concurrency: int = 8,
         lease_seconds: float = 30.0,
         sweep_seconds: float = 3.0,
+        gateway_id: str | None = None,
     ) -> None:
         self._service = service
         self._store = store
@@ -92,8 +93,9 @@ class Delivery:
         self._clock = clock
         self._lease = dt.timedelta(seconds=lease_seconds)
         self._sweep_seconds = sweep_seconds
-        #: This gateway's name in the leases (new at every start).
-        self.gateway_id = secrets.token_hex(8)
+        #: This gateway's name in the leases: given (host and port, so that a gateway started
+        #: again in a dead one's place takes its leases back at once), or new at every start.
+        self.gateway_id = gateway_id or secrets.token_hex(8)
         #: The one worker of each conversation whose lease this gateway holds or is taking.
         self._workers: dict[int, asyncio.Task[None]] = {}
         #: Conversations given work here while their worker ran: it looks again before leaving.
@@ -169,13 +171,17 @@ class Delivery:
 
     async def resume(self) -> None:
         """At start-up: take what is due (acknowledged but not answered, answered but not
-        sent, on this gateway or a stopped one), wake up for replies backing off, and start
+        sent, on this gateway or a stopped one; replies backing off are tried now), and start
         the periodic sweep and the leases' renewal."""
+        # Leases under this gateway's name are a dead predecessor's (this one holds nothing yet).
+        await self._store.release_all(self.gateway_id)
         outbox = await self._store.pending("out", list(self.channels))
         now = self._clock()
         for item in outbox:
+            # A start tries waiting replies at once, as before leases (the platform's error
+            # may well be over; the backoff starts again from this attempt).
             if item.next_attempt_at is not None and item.next_attempt_at > now:
-                self._later((item.next_attempt_at - now).total_seconds(), item.conversation_id)
+                await self._store.update_outbound(item.message_id, PENDING, next_attempt_at=now)
         taken = await self._sweep()
         if taken:
             logger.info("resuming: %d conversations with messages to answer or send", taken)

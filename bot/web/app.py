@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -334,6 +335,7 @@ def create_app(
             settings.outbox_retry_seconds,
             lease_seconds=settings.outbox_lease_seconds,
             sweep_seconds=settings.outbox_sweep_seconds,
+            gateway_id=f"{socket.gethostname()}:{settings.gateway_port}",
         )
         for name in PLATFORM_CHANNELS:
             if name in channels:
