@@ -1,0 +1,93 @@
+"""Runs in the engine environment (make unit-engine), on the machine's Redis: a message sent
+again to a second engine after the first died holding the conversation's ticket is served once
+the dead ticket expires — with Rasa's own Redis lock store it never is (both tickets expire
+together) — and a lock that vanished while a ticket waited (Redis restarted) is made again."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import pytest
+import redis
+from rasa.core.lock_store import RedisLockStore
+from rasa.utils.endpoints import EndpointConfig
+
+from bot.engine.ticket_lock import WaitingRedisLockStore
+
+REDIS = {"url": "127.0.0.1", "port": 6379, "db": 0, "key_prefix": "pruebas"}
+LIFETIME = 1.5
+WAIT = 0.1
+
+
+def _store() -> WaitingRedisLockStore:
+    config = EndpointConfig(type="bot.engine.ticket_lock.WaitingRedisLockStore", **REDIS)
+    return WaitingRedisLockStore(config)
+
+
+def _rasas_store() -> RedisLockStore:
+    kwargs: dict[str, Any] = {k: v for k, v in REDIS.items() if k != "url"}
+    return RedisLockStore(host=REDIS["url"], **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _redis_up() -> None:
+    try:
+        redis.Redis(port=6379).ping()
+    except redis.ConnectionError:
+        pytest.fail("the machine's Redis (127.0.0.1:6379) is not running: .ci/run starts it")
+
+
+async def _served_after_dead_ticket(store: RedisLockStore, within: float) -> float:
+    """Seconds until a message gets the lock behind a ticket issued a moment before by an
+    engine that then died (nobody ever finishes it)."""
+    conversation = f"webchat:{uuid.uuid4().hex}"
+    store.issue_ticket(conversation, LIFETIME)  # the dead engine's
+    started = time.monotonic()
+
+    async def take() -> None:
+        async with store.lock(conversation, LIFETIME, WAIT):
+            pass
+
+    try:
+        await asyncio.wait_for(take(), within)
+    finally:
+        store.delete_lock(conversation)
+    return time.monotonic() - started
+
+
+def test_a_message_behind_a_dead_engines_ticket_is_served_once_it_expires() -> None:
+    waited = asyncio.run(_served_after_dead_ticket(_store(), LIFETIME * 4))
+    assert LIFETIME - WAIT <= waited <= LIFETIME + 4 * WAIT
+
+
+def test_with_rasas_own_lock_store_that_message_is_never_served() -> None:
+    with pytest.raises(asyncio.TimeoutError):
+        asyncio.run(_served_after_dead_ticket(_rasas_store(), LIFETIME * 4))
+
+
+def test_a_lock_lost_while_a_ticket_waits_is_made_again() -> None:
+    store = _store()
+    conversation = f"webchat:{uuid.uuid4().hex}"
+    store.issue_ticket(conversation, 60)  # served elsewhere, for long
+
+    async def lose_then_take() -> float:
+        async def lose() -> None:
+            await asyncio.sleep(3 * WAIT)
+            store.delete_lock(conversation)  # Redis restarted without its data
+
+        started = time.monotonic()
+        loser = asyncio.create_task(lose())
+        async with store.lock(conversation, LIFETIME, WAIT) as lock:
+            held = [t.number for t in lock.tickets]
+        await loser
+        assert len(held) == 1, held
+        return time.monotonic() - started
+
+    try:
+        waited = asyncio.run(asyncio.wait_for(lose_then_take(), 10))
+    finally:
+        store.delete_lock(conversation)
+    assert waited < 1.0
