@@ -255,8 +255,9 @@ class WindowSQLTrackerStore(SQLTrackerStore):
             dropped, head, _ = window(tracker, self.domain or Domain.empty(), self.keep_turns)
             # The conversation's event ``stored + i`` is ``fresh[i]``: those before the window
             # are published but not stored, the stored ones before it are deleted.
-            for event in fresh[max(0, dropped - stored) :]:
-                session.add(self._row(sender_id, event))
+            kept = [self._row(sender_id, event) for event in fresh[max(0, dropped - stored) :]]
+            if kept:  # one INSERT of them all (the ORM would send one per event)
+                session.execute(self.SQLEvent.__table__.insert(), kept)
             if dropped > already:
                 gone = [event_id for (event_id,) in rows[: dropped - already]]
                 session.query(self.SQLEvent).filter(self.SQLEvent.id.in_(gone)).delete(
@@ -270,13 +271,13 @@ class WindowSQLTrackerStore(SQLTrackerStore):
             session.commit()
         publish(self.event_broker, sender_id, fresh)
 
-    def _row(self, sender_id: Text, event: Event) -> Any:
+    def _row(self, sender_id: Text, event: Event) -> Dict[str, Any]:
         data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }

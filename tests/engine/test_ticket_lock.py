@@ -1,13 +1,16 @@
 """Runs in the engine environment (make unit-engine), on the machine's Redis: a message sent
 again to a second engine after the first died holding the conversation's ticket is served once
 the dead ticket expires — with Rasa's own Redis lock store it never is (both tickets expire
-together) — and a lock that vanished while a ticket waited (Redis restarted) is made again."""
+together); a lock that vanished while a ticket waited (Redis restarted) is made again; engines
+taking tickets at once never share one; the lock keeps Rasa's format."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -91,3 +94,46 @@ def test_a_lock_lost_while_a_ticket_waits_is_made_again() -> None:
     finally:
         store.delete_lock(conversation)
     assert waited < 1.0
+
+
+def test_engines_taking_tickets_at_once_never_share_one() -> None:
+    """Many engines (threads here, each with its own connection) take a ticket for the same
+    conversation at the same moment: every ticket is different and all are in the lock."""
+    conversation = f"webchat:{uuid.uuid4().hex}"
+    stores = [_store() for _ in range(16)]
+    start = threading.Barrier(len(stores))
+
+    def take(store: WaitingRedisLockStore) -> int:
+        start.wait()
+        return store.issue_ticket(conversation, 60)
+
+    try:
+        with ThreadPoolExecutor(len(stores)) as pool:
+            numbers = list(pool.map(take, stores))
+        lock = stores[0].get_lock(conversation)
+        assert lock is not None
+        assert sorted(numbers) == list(range(len(stores)))
+        assert [t.number for t in lock.tickets] == sorted(numbers)
+    finally:
+        stores[0].delete_lock(conversation)
+
+
+def test_the_lock_keeps_rasas_format_both_ways() -> None:
+    """Rasa's store reads the tickets ours issued and ours serves after Rasa's."""
+    ours, rasas = _store(), _rasas_store()
+    conversation = f"webchat:{uuid.uuid4().hex}"
+    try:
+        first = ours.issue_ticket(conversation, 60)
+        second = rasas.issue_ticket(conversation, 60)
+        third = ours.issue_ticket(conversation, 60)
+        assert (first, second, third) == (0, 1, 2)
+        lock = rasas.get_lock(conversation)
+        assert lock is not None and lock.now_serving == 0
+        ours.cleanup(conversation, first)
+        rasas.cleanup(conversation, second)
+        lock = ours.get_lock(conversation)
+        assert lock is not None and [t.number for t in lock.tickets] == [2]
+        ours.cleanup(conversation, third)
+        assert ours.get_lock(conversation) is None  # the last one leaves: the lock is gone
+    finally:
+        ours.delete_lock(conversation)
