@@ -86,7 +86,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     if not os.environ.get("RASA_TOKEN"):
         os.environ["RASA_TOKEN"] = secrets.token_urlsafe(32)
     settings = _settings()
-    if args.scale is not None:
+    scaled = any(n is not None for n in (args.scale, args.gateways, args.engines))
+    if scaled:
         from bot.ops.topology import TopologyError, engine_stores_environ, up_scaled
 
         try:
@@ -101,8 +102,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     if not model.is_file():
         print(f"error: {model} not found", file=sys.stderr)
         return 1
-    if args.scale is not None:
-        return up_scaled(model, settings, args.scale, ready_timeout=args.timeout)
+    if scaled:
+        both = 1 if args.scale is None else args.scale
+        gateways, engines = (both if n is None else n for n in (args.gateways, args.engines))
+        return up_scaled(model, settings, gateways, engines, ready_timeout=args.timeout)
     return up(model, settings, ready_timeout=args.timeout)
 
 
@@ -397,6 +400,8 @@ def main(argv: list[str] | None = None) -> int:
         help="N gateways, Rasa engines and action servers behind nginx, on the machine's "
         "PostgreSQL, Redis and RabbitMQ (bot/ops/topology.py)",
     )
+    p.add_argument("--gateways", type=int, metavar="G", help="G gateways (default: --scale's N)")
+    p.add_argument("--engines", type=int, metavar="E", help="E engines (default: --scale's N)")
     p.add_argument("--model", type=Path, help="run this model file (default: train if needed)")
     p.set_defaults(func=cmd_up)
 

@@ -1,6 +1,8 @@
 """``python -m bot up --scale N``: the scale-out topology on one machine.
 
-N gateways, N Rasa engines and N action servers, the event consumer (``consume-events``, when
+N gateways, N Rasa engines and N action servers (``--gateways G`` and ``--engines E`` set
+either apart: ``--scale 2 --gateways 1`` is one gateway in front of two engines), the event
+consumer (``consume-events``, when
 this version of the bot has it) and nginx in front of them, all children of one supervisor
 (:mod:`bot.ops.supervisor`: a child that stops is started again; Ctrl-C stops all). They share
 the machine's PostgreSQL (``DATABASE_URL``: the gateways' tables and Rasa's trackers), Redis
@@ -59,14 +61,16 @@ class TopologyError(Exception):
 
 @dataclass(frozen=True)
 class Topology:
-    """Where each process of ``bot up --scale`` listens, and the settings each one gets."""
+    """Where each process of ``bot up --scale`` listens, and the settings each one gets:
+    ``gateways`` gateways, ``engines`` Rasa engines with an action server each."""
 
     settings: Settings
-    scale: int
+    gateways: int
+    engines: int
 
     def __post_init__(self) -> None:
-        if self.scale < 1:
-            raise TopologyError("--scale must be 1 or more")
+        if self.gateways < 1 or self.engines < 1:
+            raise TopologyError("--scale, --gateways and --engines must be 1 or more")
         ports = [
             self.settings.gateway_port,
             *self.gateway_ports,
@@ -76,29 +80,38 @@ class Topology:
         ]
         if len(set(ports)) != len(ports) or max(ports) > 65535:
             raise TopologyError(
-                f"the ports of {self.scale} gateways, engines and action servers overlap "
+                f"the ports of {self.gateways} gateways, {self.engines} engines and action "
+                "servers overlap "
                 f"({sorted(ports)}): set GATEWAY_PORT, RASA_URL and ACTION_SERVER_URL's ports "
                 "further apart"
             )
 
     @property
     def gateway_ports(self) -> list[int]:
-        return [self.settings.gateway_port + 1 + i for i in range(self.scale)]
+        return [self.settings.gateway_port + 1 + i for i in range(self.gateways)]
 
     @property
     def engine_urls(self) -> list[str]:
         first = processes.url_port(self.settings.rasa_url)
-        return [f"http://127.0.0.1:{first + i}" for i in range(self.scale)]
+        return [f"http://127.0.0.1:{first + i}" for i in range(self.engines)]
 
     @property
     def action_ports(self) -> list[int]:
         first = processes.url_port(self.settings.action_server_url)
-        return [first + 1 + i for i in range(self.scale)]
+        return [first + 1 + i for i in range(self.engines)]
 
     @property
     def url(self) -> str:
         """The load balancer: what citizens, platforms and agents call."""
         return f"http://{self.settings.gateway_host}:{self.settings.gateway_port}"
+
+    @property
+    def label(self) -> str:
+        """In words: "2 gateways, 2 engines and action servers"."""
+        return (
+            f"{self.gateways} gateway{'s' * (self.gateways > 1)}, {self.engines} "
+            f"engine{'s' * (self.engines > 1)} and action server{'s' * (self.engines > 1)}"
+        )
 
     @property
     def run_dir(self) -> Path:
@@ -198,7 +211,7 @@ def nginx_config(topology: Topology, prefix: Path) -> str:
     temp = prefix / "temp"
     # Started by root, nginx's workers would run as nobody, who may not enter var/run (0700).
     user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
-    return f"""# Written by `python -m bot up --scale {topology.scale}` at each start: do not edit.
+    return f"""# Written by `python -m bot up` ({topology.label}) at each start: do not edit.
 {user}worker_processes 1;
 pid {prefix / "nginx.pid"};
 error_log {prefix / "logs" / "error.log"} warn;
@@ -326,12 +339,12 @@ def starts(
         name = f"gateway-{index + 1}"
         return lambda: spawn(name, processes.gateway_command(), env, topology.log(name))
 
-    for index in range(topology.scale):
+    for index in range(topology.engines):
         result.append((f"actions-{index + 1}", actions(index)))
-    for index in range(topology.scale):
+    for index in range(topology.engines):
         result.append((f"rasa-{index + 1}", engine(index)))
     result.append(("nginx", nginx))
-    for index in range(topology.scale):
+    for index in range(topology.gateways):
         result.append((f"gateway-{index + 1}", gateway(index)))
     if consumer:
         env = processes.gateway_process_environ(topology.settings)
@@ -390,11 +403,13 @@ def wait_ready(
         time.sleep(1.0)
 
 
-def up_scaled(model: Path, settings: Settings, scale: int, ready_timeout: float = 600.0) -> int:
+def up_scaled(
+    model: Path, settings: Settings, gateways: int, engines: int, ready_timeout: float = 600.0
+) -> int:
     """Start the topology, wait until every part is ready, keep it running (a child that stops
     is restarted) until Ctrl-C or SIGTERM. Exit code 2 when the settings cannot run it."""
     try:
-        topology = Topology(settings, scale)
+        topology = Topology(settings, gateways, engines)
         nginx_binary()
         consumer = consumer_available()
         live = [model]  # the model a restarted engine loads: the one the engines run now
@@ -420,16 +435,16 @@ def up_scaled(model: Path, settings: Settings, scale: int, ready_timeout: float 
             alias.unlink(missing_ok=True)
 
     def check_model() -> None:
-        for index in range(scale):
+        for index in range(engines):
             if found := processes.loaded_model(topology.engine_settings(index)):
                 live[0] = found
                 return
 
-    engines = ",".join(topology.engine_urls)
+    urls = ",".join(topology.engine_urls)
     return processes.keep_running(
         supervisor,
         prepare=prepare,
-        starting=f"starting {scale} gateways, engines and action servers, nginx"
+        starting=f"starting {topology.label}, nginx"
         f"{' and the event consumer' if consumer else ''} (logs in "
         f"{topology.logs.relative_to(ROOT)}/)",
         wait_ready=lambda children: wait_ready(
@@ -438,9 +453,9 @@ def up_scaled(model: Path, settings: Settings, scale: int, ready_timeout: float 
             children,
             on_change=lambda state: print(f"  waiting: {state}", flush=True),
         ),
-        ready=f"Web chat: {topology.url}/ (nginx, {scale} gateways). Operators' commands: "
-        f"RASA_URLS={engines}.",
+        ready=f"Web chat: {topology.url}/ (nginx, {topology.label}). Operators' commands: "
+        f"RASA_URLS={urls}.",
         every_while=(processes.MODEL_CHECK_SECONDS, check_model),
         clean_up=clean_up,
-        stopped=f"the {scale}-way topology",
+        stopped=f"the topology of {topology.label}",
     )

@@ -163,7 +163,7 @@ def topology(tmp_path: Path, database: str) -> Iterator[Topology]:
                 ["rabbitmqctl", "delete_queue", env["EVENT_BROKER_QUEUE"]],
                 capture_output=True, timeout=30, check=False,
             )  # fmt: skip
-    assert "stopped: the 2-way topology" in running.output()
+    assert "stopped: the topology of 2 gateways, 2 engines" in running.output()
 
 
 def _answered(replies: list[dict[str, Any]]) -> bool:

@@ -32,22 +32,35 @@ def settings(**values: Any) -> Settings:
 
 
 def test_each_process_has_its_port() -> None:
-    topology = Topology(settings(), 3)
+    topology = Topology(settings(), 3, 3)
     assert topology.gateway_ports == [8001, 8002, 8003]
     assert topology.engine_urls == [f"http://127.0.0.1:{p}" for p in (5005, 5006, 5007)]
     assert topology.action_ports == [5056, 5057, 5058]
     assert topology.url == "http://127.0.0.1:8000"
 
 
+def test_one_gateway_can_stand_in_front_of_two_engines() -> None:
+    topology = Topology(settings(), 1, 2)
+    assert topology.gateway_ports == [8001]
+    assert topology.engine_urls == [f"http://127.0.0.1:{p}" for p in (5005, 5006)]
+    assert topology.action_ports == [5056, 5057]
+    assert topology.label == "1 gateway, 2 engines and action servers"
+    assert topology.gateway_settings(0).rasa_urls == topology.engine_urls
+    names = [name for name, _ in scale.starts(topology, [Path("m")], Path("t"), consumer=False)]
+    assert names == ["actions-1", "actions-2", "rasa-1", "rasa-2", "nginx", "gateway-1"]
+
+
 def test_ports_that_overlap_are_refused() -> None:
     with pytest.raises(TopologyError, match="overlap"):
-        Topology(settings(rasa_url="http://127.0.0.1:8002"), 3)
+        Topology(settings(rasa_url="http://127.0.0.1:8002"), 3, 3)
     with pytest.raises(TopologyError):
-        Topology(settings(), 0)
+        Topology(settings(), 0, 1)
+    with pytest.raises(TopologyError, match="1 or more"):
+        Topology(settings(), 1, 0)
 
 
 def test_each_gateway_knows_every_engine_and_trusts_the_balancer() -> None:
-    topology = Topology(settings(trusted_proxies=["10.0.0.0/8"]), 2)
+    topology = Topology(settings(trusted_proxies=["10.0.0.0/8"]), 2, 2)
     gateway = topology.gateway_settings(1)
     assert gateway.gateway_port == 8002
     assert gateway.engine_urls == ["http://127.0.0.1:5005", "http://127.0.0.1:5006"]
@@ -58,7 +71,7 @@ def test_each_gateway_knows_every_engine_and_trusts_the_balancer() -> None:
 
 
 def test_an_engine_listens_on_its_port_and_calls_actions_through_nginx() -> None:
-    topology = Topology(settings(), 2)
+    topology = Topology(settings(), 2, 2)
     engine = topology.engine_settings(1)
     assert engine.rasa_url == "http://127.0.0.1:5006"
     assert engine.rasa_endpoints == "endpoints.scale.yml"
@@ -88,7 +101,7 @@ def test_sqlite_or_no_redis_cannot_run_the_topology() -> None:
 
 
 def test_every_variable_of_the_scale_endpoints_reaches_the_engines(tmp_path: Path) -> None:
-    topology = Topology(settings(), 2)
+    topology = Topology(settings(), 2, 2)
     plan = scale.starts(topology, [tmp_path / "model.tar.gz"], tmp_path / "token", consumer=True)
     names = [name for name, _ in plan]
     # Engines before the gateways; gateways stopped first (the supervisor stops in reverse).
@@ -110,7 +123,7 @@ def test_each_process_gets_its_own_environment(
 
     monkeypatch.setattr(scale, "spawn", spawn)
     monkeypatch.setattr(scale, "RUN_DIR", tmp_path)
-    topology = Topology(settings(), 2)
+    topology = Topology(settings(), 2, 2)
     for _, start in scale.starts(topology, [tmp_path / "m.tar.gz"], tmp_path / "t", True):
         start()
     command, engine = spawned["rasa-2"]
@@ -137,17 +150,17 @@ def test_a_variable_of_the_scale_endpoints_that_is_not_set_is_named(
 ) -> None:
     monkeypatch.setattr(scale, "endpoint_variables", lambda _: {"LOCK_STORE_HOST", "NOT_SET"})
     with pytest.raises(TopologyError, match="NOT_SET"):
-        scale.starts(Topology(settings(), 1), [tmp_path / "m"], tmp_path / "t", consumer=False)
+        scale.starts(Topology(settings(), 1, 1), [tmp_path / "m"], tmp_path / "t", consumer=False)
 
 
 def test_the_consumer_is_started_only_when_asked() -> None:
-    plan = scale.starts(Topology(settings(), 1), [Path("m")], Path("t"), consumer=False)
+    plan = scale.starts(Topology(settings(), 1, 1), [Path("m")], Path("t"), consumer=False)
     assert "consumer" not in [name for name, _ in plan]
 
 
 @pytest.mark.skipif(shutil.which("nginx", path="/usr/sbin:/usr/bin") is None, reason="no nginx")
 def test_nginx_accepts_the_configuration(tmp_path: Path) -> None:
-    topology = Topology(settings(), 2)
+    topology = Topology(settings(), 2, 2)
     for folder in ("logs", "temp"):
         (tmp_path / folder).mkdir()
     config = tmp_path / "nginx.conf"
@@ -175,7 +188,7 @@ def test_the_compose_scale_profile_runs_the_same_processes() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
     services = compose["services"]
     topology = {name.rstrip("-12") for name, _ in scale.starts(
-        Topology(settings(), 2), [Path("m")], Path("t"), consumer=True
+        Topology(settings(), 2, 2), [Path("m")], Path("t"), consumer=True
     )}  # fmt: skip
     # Compose's names for the topology's processes, two of each replicated one.
     names = {"actions": "actions", "rasa": "engine", "gateway": "gateway", "nginx": "nginx",
