@@ -12,23 +12,14 @@ intent, and ``--check`` fails when one is missing)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import pytest
 from rasa.core.agent import Agent
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.utils.endpoints import EndpointConfig
 
-ROOT = Path(__file__).resolve().parents[2]
-MODELS = ROOT / "models"
 #: Rasa warns about its own deprecations while it loads a model and domain.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
 
@@ -57,59 +48,6 @@ SHORT_ANSWERS = [
 ]  # fmt: skip
 #: A question after the advisor: answered whatever state the advisor was left in.
 NEXT = "cuanto es la uit"
-
-
-def latest_model() -> Path:
-    models = sorted(MODELS.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not models:
-        pytest.skip("no trained model in models/ (make train)")
-    return models[-1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
-
-
-@pytest.fixture(scope="module")
-def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The project's action server, on a free loopback port."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("actions") / "actions.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SANIC_HOST": "127.0.0.1"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(log.read_text(errors="replace")[-2000:]) from None
-                time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}/webhook"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def agent(action_server: str) -> Agent:
-    """The newest model on Rasa's own in-memory tracker store."""
-    return Agent.load(latest_model(), action_endpoint=EndpointConfig(action_server))
 
 
 def texts(messages: List[Dict[str, Any]] | None) -> List[str]:

@@ -8,13 +8,7 @@ PostgreSQL, where a second engine continues the conversation."""
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
@@ -26,7 +20,6 @@ from rasa.server import update_conversation_with_events
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.utils.endpoints import EndpointConfig
 
 from bot.engine.tracker_window import (
     FORM_TURNS,
@@ -36,9 +29,8 @@ from bot.engine.tracker_window import (
     position,
     window,
 )
+from tests.engine.model_stack import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-MODELS = ROOT / "models"
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 #: Rasa warns about its own deprecations while it loads a model and domain.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
@@ -74,58 +66,6 @@ class RecordingBroker(EventBroker):
 
     def publish(self, event: Dict[str, Any]) -> None:
         self.published.append(event)
-
-
-def latest_model() -> Path:
-    models = sorted(MODELS.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not models:
-        pytest.skip("no trained model in models/ (make train)")
-    return models[-1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
-
-
-@pytest.fixture(scope="module")
-def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The project's action server, on a free loopback port."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("actions") / "actions.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SANIC_HOST": "127.0.0.1"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(log.read_text(errors="replace")[-2000:]) from None
-                time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}/webhook"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def agent(action_server: str) -> Agent:
-    return Agent.load(latest_model(), action_endpoint=EndpointConfig(action_server))
 
 
 def use(agent: Agent, store: TrackerStore) -> TrackerStore:
