@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from tests.e2e.scale_services import throwaway_database
 from tests.e2e.stack import Stack, running_up
 
 
@@ -19,6 +20,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture(scope="session")
 def base_url(stack: Stack) -> str:
     return stack.base_url
+
+
+@pytest.fixture()
+def database() -> Iterator[str]:
+    """A new database on the machine's PostgreSQL for the test (the scale path), dropped after."""
+    with throwaway_database() as name:
+        yield name
 
 
 #: Debian's chromium, driven by Playwright (browser downloads are impossible here).

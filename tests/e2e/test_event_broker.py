@@ -14,20 +14,18 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from bot.analytics.events import LIMA
 from bot.ops.settings import ROOT
-from tests.e2e.stack import Stack, stop
-from tests.e2e.test_scale import (  # noqa: F401 (database: a fixture)
-    POSTGRES,
+from tests.e2e.scale_services import (
     RABBITMQ_HOST,
     RABBITMQ_PORT,
-    REDIS_PORT,
-    _sql,
-    database,
+    database_url,
     delete_broker_objects,
+    engine_stores_environ,
+    sql,
 )
+from tests.e2e.stack import Stack, stop
 
 pytestmark = pytest.mark.e2e
 MESSAGES = ["hola", "que es el ruc", "como obtengo mi clave sol", "gracias"]
@@ -35,27 +33,17 @@ MESSAGES = ["hola", "que es el ruc", "como obtengo mi clave sol", "gracias"]
 
 def test_web_chat_messages_reach_the_analytics_tables_once(
     tmp_path: Path,
-    database: str,  # noqa: F811
+    database: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    url = make_url(POSTGRES)
-    for name, value in {
-        "TRACKER_STORE_HOST": url.host or "127.0.0.1",
-        "TRACKER_STORE_PORT": str(url.port or 5432),
-        "TRACKER_STORE_DB": database,
-        "TRACKER_STORE_USER": url.username or "postgres",
-        "TRACKER_STORE_PASSWORD": url.password or "",
-        "LOCK_STORE_HOST": "127.0.0.1",
-        "LOCK_STORE_PORT": REDIS_PORT,
-        "LOCK_STORE_DB": "0",
-    }.items():
+    for name, value in engine_stores_environ(database).items():
         monkeypatch.setenv(name, value)
     suffix = uuid.uuid4().hex[:10]
     queue, exchange = f"e2e_events_{suffix}", f"e2e_exchange_{suffix}"
     stack = Stack.on_free_ports(
         tmp_path,
         rasa_endpoints="endpoints.scale.yml",
-        database_url=url.set(database=database).render_as_string(hide_password=False),
+        database_url=database_url(database),
         event_broker_host=RABBITMQ_HOST,
         event_broker_port=RABBITMQ_PORT,
         event_broker_queue=queue,
@@ -77,7 +65,7 @@ def test_web_chat_messages_reach_the_analytics_tables_once(
         for text in MESSAGES:
             assert stack.chat(sender, text)
         # What Rasa recognised, from its own tracker store.
-        recognised = _sql(
+        recognised = sql(
             database,
             "SELECT intent_name FROM events WHERE sender_id = $1 AND type_name = 'user'",
             f"webchat:{sender}",
@@ -90,7 +78,7 @@ def test_web_chat_messages_reach_the_analytics_tables_once(
         today = dt.datetime.now(LIMA).date()
         deadline = time.monotonic() + 60
         while True:
-            rows = _sql(
+            rows = sql(
                 database,
                 "SELECT intent, messages FROM analytics_daily_intents WHERE day = $1",
                 today,
@@ -102,11 +90,11 @@ def test_web_chat_messages_reach_the_analytics_tables_once(
             time.sleep(0.5)
         # nlu_fallback would be counted under its best intent; these questions are all sure.
         assert counted == expected, consumer_log.read_text()
-        sessions = _sql(
+        sessions = sql(
             database, "SELECT sessions FROM analytics_daily_sessions WHERE day = $1", today
         )
         assert sessions and sessions[0]["sessions"] >= 1
-        actions = _sql(
+        actions = sql(
             database, "SELECT action, runs FROM analytics_daily_actions WHERE day = $1", today
         )
         assert sum(row["runs"] for row in actions) >= len(MESSAGES)

@@ -3,60 +3,25 @@ conversations in PostgreSQL. A conversation survives a restart of Rasa."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
 import subprocess
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import aio_pika
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from bot.knowledge.articles import load_knowledge
 from bot.ops.settings import ROOT
+from tests.e2e.scale_services import (
+    REDIS_PORT,
+    database_url,
+    delete_broker_objects,
+    engine_stores_environ,
+    sql,
+)
 from tests.e2e.stack import Stack, stop
 
 pytestmark = pytest.mark.e2e
 KB = load_knowledge(ROOT / "data" / "knowledge")
-POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-REDIS_PORT = os.environ.get("TEST_REDIS_PORT", "6379")
-RABBITMQ_HOST = os.environ.get("TEST_RABBITMQ_HOST", "127.0.0.1")
-RABBITMQ_PORT = int(os.environ.get("TEST_RABBITMQ_PORT", "5672"))
-
-
-def delete_broker_objects(queue: str, exchange: str) -> None:
-    """Remove a test's event queue and exchange (Rasa declares them durable)."""
-
-    async def run() -> None:
-        connection = await aio_pika.connect(host=RABBITMQ_HOST, port=RABBITMQ_PORT)
-        try:
-            channel = await connection.channel()
-            await channel.queue_delete(queue)
-            await channel.exchange_delete(exchange)
-        finally:
-            await connection.close()
-
-    asyncio.run(run())
-
-
-def _sql(database: str, query: str, *args: object) -> list[asyncpg.Record]:
-    url = make_url(POSTGRES)
-
-    async def run() -> list[asyncpg.Record]:
-        connection = await asyncpg.connect(
-            host=url.host, port=url.port, user=url.username, password=url.password,
-            database=database,
-        )  # fmt: skip
-        try:
-            return list(await connection.fetch(query, *args))
-        finally:
-            await connection.close()
-
-    return asyncio.run(run())
 
 
 def _redis_calls(command: str) -> int:
@@ -68,30 +33,11 @@ def _redis_calls(command: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-@pytest.fixture()
-def database() -> Iterator[str]:
-    name = f"scale_test_{uuid.uuid4().hex[:12]}"
-    admin_db = make_url(POSTGRES).database or "postgres"
-    _sql(admin_db, f'CREATE DATABASE "{name}"')
-    try:
-        yield name
-    finally:
-        _sql(admin_db, f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
 def test_conversation_survives_a_rasa_restart(
     tmp_path: Path, database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = make_url(POSTGRES)
     for name, value in {
-        "TRACKER_STORE_HOST": url.host or "127.0.0.1",
-        "TRACKER_STORE_PORT": str(url.port or 5432),
-        "TRACKER_STORE_DB": database,
-        "TRACKER_STORE_USER": url.username or "postgres",
-        "TRACKER_STORE_PASSWORD": url.password or "",
-        "LOCK_STORE_HOST": "127.0.0.1",
-        "LOCK_STORE_PORT": REDIS_PORT,
-        "LOCK_STORE_DB": "0",
+        **engine_stores_environ(database),
         # Rasa publishes every event (endpoints.scale.yml): to this test's own queue.
         "EVENT_BROKER_QUEUE": database,
         "EVENT_BROKER_EXCHANGE": database,
@@ -100,7 +46,7 @@ def test_conversation_survives_a_rasa_restart(
     stack = Stack.on_free_ports(
         tmp_path,
         rasa_endpoints="endpoints.scale.yml",
-        database_url=url.set(database=database).render_as_string(hide_password=False),
+        database_url=database_url(database),
     )
     children = stack.start_all()
     try:
@@ -110,7 +56,7 @@ def test_conversation_survives_a_rasa_restart(
         first = stack.chat("escala", "fkdjsl qwpeoi zmxn")[0]["text"]
         assert first.startswith("Disculpa, no te entendí.")
         assert _redis_calls("set") > locks_before
-        events = _sql(
+        events = sql(
             database, "SELECT count(*) AS n FROM events WHERE sender_id = $1", "webchat:escala"
         )
         assert events[0]["n"] > 0
@@ -123,7 +69,7 @@ def test_conversation_survives_a_rasa_restart(
         assert stack.chat("escala", "xjq wwz kkp")[0]["text"] == KB.require("fallback").answer
 
         # The gateway's own record is in PostgreSQL too.
-        rows = _sql(database, "SELECT direction, status FROM messages ORDER BY id")
+        rows = sql(database, "SELECT direction, status FROM messages ORDER BY id")
         assert [(r["direction"], r["status"]) for r in rows] == [
             ("in", "answered"), ("out", "sent"), ("in", "answered"), ("out", "sent"),
         ]  # fmt: skip

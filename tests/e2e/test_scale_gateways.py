@@ -20,14 +20,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-from sqlalchemy.engine import make_url
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from tests.e2e.scale_services import REDIS_PORT, database_url
 from tests.e2e.stack import Stack, stop
 from tests.e2e.test_handoff import Console, create_user
-from tests.e2e.test_scale import POSTGRES, REDIS_PORT
-from tests.e2e.test_scale import database as database
 from tests.fakes.server import LocalServer
 from tests.integrator import HEADERS
 
@@ -68,9 +66,7 @@ def gateways(tmp_path: Path, database: str) -> Iterator[tuple[Stack, Stack, Engi
     shared = {
         "rasa_url": f"http://127.0.0.1:{engine.port}",
         "action_server_url": f"http://127.0.0.1:{engine.port}",
-        "database_url": make_url(POSTGRES)
-        .set(database=database)
-        .render_as_string(hide_password=False),
+        "database_url": database_url(database),
         "redis_url": f"redis://127.0.0.1:{REDIS_PORT}/0",
         "log_level": "INFO",
     }

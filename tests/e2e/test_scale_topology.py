@@ -24,15 +24,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from bot.conversation.service import ENGINE_DOWN_ARTICLE
 from bot.knowledge.articles import load_knowledge
 from bot.ops.processes import LOGS
 from bot.ops.settings import ROOT
 from bot.ops.supervisor import RUN_DIR, read_status, status_path
+from tests.e2e.scale_services import REDIS_PORT, database_url
 from tests.e2e.stack import TOKEN
-from tests.e2e.test_scale import POSTGRES, REDIS_PORT, _sql
 from tests.integrator import API_KEY, HEADERS
 
 pytestmark = pytest.mark.e2e
@@ -103,24 +102,12 @@ class Topology:
 
 
 @pytest.fixture()
-def database() -> Iterator[str]:
-    name = f"scale_topology_{uuid.uuid4().hex[:12]}"
-    admin_db = make_url(POSTGRES).database or "postgres"
-    _sql(admin_db, f'CREATE DATABASE "{name}"')
-    try:
-        yield name
-    finally:
-        _sql(admin_db, f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-@pytest.fixture()
 def topology(tmp_path: Path, database: str) -> Iterator[Topology]:
     gateway, rasa, actions = (_free_block(SCALE + 1) for _ in range(3))
     suffix = uuid.uuid4().hex[:8]
-    url = make_url(POSTGRES).set(database=database).render_as_string(hide_password=False)
     env = {
         **os.environ,
-        "DATABASE_URL": url,
+        "DATABASE_URL": database_url(database),
         "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/{random.randint(1, 15)}",
         "GATEWAY_PORT": str(gateway),
         "RASA_URL": f"http://127.0.0.1:{rasa}",
