@@ -43,6 +43,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from bench.dashboard_data import fill
+from bench.doc_section import replace_section
 from bench.report import machine
 from bot.accounts.agents import Role
 from bot.conversation.store import Outbound, open_store
@@ -294,12 +295,7 @@ The alternative: the same app on a copy of the database without the dashboard's 
 
 def write_section(results: dict[str, Any]) -> None:
     section = render(results)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section.rstrip("\n") + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text, encoding="utf-8")
+    replace_section(DOC, section, BEGIN, END)
 
 
 if __name__ == "__main__":

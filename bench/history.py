@@ -35,6 +35,7 @@ from typing import Any
 import httpx
 import yaml
 
+from bench.doc_section import replace_section
 from bench.load_driver import CONVERSATIONS, percentile
 from bench.report import machine
 from bot.ops import processes
@@ -270,12 +271,7 @@ p50 (ms) by tens of turns:
 
 def write_section(results: dict[str, Any]) -> None:
     section = render(results)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section.rstrip("\n") + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text, encoding="utf-8")
+    replace_section(DOC, section, BEGIN, END)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from bench.doc_section import replace_section
 from bench.report import machine
 from bot.ops.settings import ROOT
 
@@ -235,10 +236,5 @@ def write_section(results: dict[str, Any], doc: Path = DOC, chart: Path = CHART)
         chart.write_text(chart_svg(results), encoding="utf-8")
     link = chart.name if has_runs and chart.parent == doc.parent else None
     section = render(results, link)
-    text = doc.read_text(encoding="utf-8") if doc.exists() else ""
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section.rstrip("\n") + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    doc.write_text(text, encoding="utf-8")
+    replace_section(doc, section, BEGIN, END)
     return doc

@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from bench.doc_section import replace_section
 from bench.report import machine
 from bot.knowledge.text import fold
 from bot.listening.sentiment import LABELS, PackagedModel, label_of
@@ -169,12 +170,7 @@ precision / recall / F1.
 
 def write_section(results: dict[str, Any]) -> None:
     section = render(results)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section.rstrip("\n") + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text, encoding="utf-8")
+    replace_section(DOC, section, BEGIN, END)
 
 
 def main() -> int:

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from bench.doc_section import replace_section
 from bench.load_driver import API_HEADERS, API_KEY, percentile
 from bot.ops import processes
 from bot.ops.settings import ROOT, Settings
@@ -256,12 +257,7 @@ Rasa's `PUT /model`. The annotated phrasing is understood afterwards:
 
 def write_section(results: dict[str, Any]) -> None:
     section = render(results)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section.rstrip("\n") + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text, encoding="utf-8")
+    replace_section(DOC, section, BEGIN, END)
 
 
 if __name__ == "__main__":
