@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import http.server
+import signal
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from bot.knowledge.articles import load_knowledge
 from bot.ops.processes import free_port
@@ -224,3 +226,61 @@ def test_embedded_chat_keeps_its_session_in_a_third_party_frame(
         expect(direct.locator(".msg--user")).to_have_text(["Tú: Hola"])
     finally:
         context.close()
+
+
+def test_a_reopened_stream_draws_what_arrived_while_it_was_closed(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """The gateway dies and starts again (another gateway, behind a balancer, would do the
+    same); what the conversation got before the page's stream reopened is drawn once it does.
+    Gateway alone: the assistant answers with its notice, which is what is looked for."""
+    stack = Stack.on_free_ports(tmp_path)
+    gateway = stack.start_gateway()
+    context = browser.new_context(locale="es-PE")
+
+    def wait_listening() -> None:
+        deadline = time.monotonic() + 60
+        while not listening(stack.base_url):
+            if time.monotonic() > deadline or gateway.process.poll() is not None:
+                raise AssertionError((stack.workdir / "gateway.log").read_text())
+            time.sleep(0.1)
+
+    try:
+        wait_listening()
+        page = context.new_page()
+        with page.expect_response(lambda r: r.url.endswith("/webchat/stream")):
+            page.goto(stack.base_url + "/")
+        expect(page.locator(".msg--bot").first).to_be_visible()  # greeted
+
+        # The stream's next connection is held until the message below is in.
+        held: list[Route] = []
+
+        def hold(route: Route) -> None:
+            held.append(route)
+
+        page.route("**/webchat/stream", hold)
+        gateway.process.send_signal(signal.SIGKILL)
+        gateway.process.wait(timeout=10)
+        gateway = stack.start_gateway()
+        wait_listening()
+        deadline = time.monotonic() + 30
+        while not held:  # the browser tries again on its own (EventSource)
+            assert time.monotonic() < deadline, "the page never reopened its stream"
+            page.wait_for_timeout(200)
+        # Sent by the page's session but not through the form: only a redraw shows it.
+        status = page.evaluate(
+            """() => fetch("/webhooks/webchat", {method: "POST", credentials: "same-origin",
+                 headers: {"Content-Type": "application/json"},
+                 body: JSON.stringify({message: "mensaje mientras tanto"})}).then(r => r.status)"""
+        )
+        assert status == 200
+        expect(page.locator(".msg--user")).to_have_count(1)  # not drawn yet: "Hola" only
+
+        for route in held:
+            route.continue_()
+        page.unroute("**/webchat/stream")
+        expect(page.locator(".msg--user")).to_have_text(["Tú: Hola", "Tú: mensaje mientras tanto"])
+        expect(page.locator(".msg--bot")).to_have_count(2)
+    finally:
+        context.close()
+        stop(gateway)
