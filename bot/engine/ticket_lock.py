@@ -3,7 +3,7 @@ wait (engine, Python 3.10).
 
 Rasa serialises each conversation's messages with a ticket lock kept in Redis: a message takes a
 ticket that expires ``TICKET_LOCK_LIFETIME`` seconds after it was issued, and is served once
-every ticket before it is done or has expired. Two faults of Rasa's own Redis store, with
+every ticket before it is done or has expired. Three faults of Rasa's own Redis store, with
 several engines, are mended here:
 
 - A ticket that waits as long as its lifetime expires while waiting and is then never served:
@@ -17,6 +17,8 @@ several engines, are mended here:
   the same conversation at once can both write, one ticket is lost, and both messages are
   handled together. Here each change is one Lua script, atomic in Redis, and a message costs
   three round trips to Redis instead of seven.
+- While Redis restarts, a message failed at once; here its lock is tried again for about five
+  seconds (a lock lost with Redis's memory is made again with the tickets still waiting).
 
 The lock keeps Rasa's format (the same keys and JSON), so both stores can share a Redis while
 engines are replaced one by one. ``endpoints.scale.yml`` names it as the lock store (``type:
@@ -30,9 +32,14 @@ import json
 import time
 from typing import Any, Optional, Text
 
+import redis
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
+
+#: While Redis cannot be reached (a restart), a change is tried again after 0.05 s, 0.1 s, …
+#: (1 s at most between tries), this many times: about 5 s in all.
+RECONNECT_TRIES = 9
 
 #: KEYS[1]: the conversation's lock. ARGV: the change ("take": a new ticket of lifetime
 #: ARGV[4]; "keep": ticket ARGV[4] waited ARGV[5] seconds more, put back with lifetime ARGV[6]
@@ -92,11 +99,21 @@ class WaitingRedisLockStore(RedisLockStore):  # type: ignore[misc]
         self._change = self.red.register_script(SCRIPT)
 
     def _run(self, change: str, conversation_id: Text, *values: float) -> Optional[TicketLock]:
-        """Apply ``change`` to the conversation's lock in Redis; the lock after it."""
+        """Apply ``change`` to the conversation's lock in Redis; the lock after it. While
+        Redis cannot be reached it is tried again (:data:`RECONNECT_TRIES`), blocking this
+        engine as Rasa's own Redis calls do."""
         key = self.key_prefix + conversation_id
-        stored: Any = self._change(
-            keys=[key], args=[change, conversation_id, repr(time.time()), *map(repr, values)]
-        )
+        for attempt in range(RECONNECT_TRIES + 1):
+            try:
+                stored: Any = self._change(
+                    keys=[key],
+                    args=[change, conversation_id, repr(time.time()), *map(repr, values)],
+                )
+                break
+            except (redis.ConnectionError, redis.TimeoutError):
+                if attempt == RECONNECT_TRIES:
+                    raise
+                time.sleep(min(1.0, 0.05 * 2**attempt))
         if stored is None:
             return None
         return TicketLock.from_dict(json.loads(stored))

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Dict, Iterable, List, Optional, Text, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Text, Tuple, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
@@ -67,6 +67,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.ext.declarative import declarative_base
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: User turns kept by default: more than the policies and the actions look back.
 KEEP_TURNS = 8
@@ -229,14 +230,28 @@ class WindowSQLTrackerStore(SQLTrackerStore):
         return row, events
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        with self.session_scope() as session:
-            row, rows = self._stored(session, sender_id, self.SQLEvent.data)
+        row, rows = self._reconnecting(lambda: self._read(sender_id))
         if row is None and not rows:
             return None
         events = json.loads(row.prelude) if row is not None else []
         events += [json.loads(data) for (data,) in rows]
         domain = self.domain or Domain.empty()
         return DialogueStateTracker.from_dict(sender_id, events, domain.slots)
+
+    def _read(self, sender_id: Text) -> Tuple[Optional[TrackerWindow], List[Any]]:
+        with self.session_scope() as session:
+            return self._stored(session, sender_id, self.SQLEvent.data)
+
+    def _reconnecting(self, work: Callable[[], T]) -> T:
+        """``work`` (one transaction); once more when PostgreSQL had closed the connection it
+        took from the pool (a restart): the pool is then emptied, the second try connects anew."""
+        try:
+            return work()
+        except sa.exc.DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            logger.warning("tracker store: the database had closed its connections; again")
+            return work()
 
     async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
         """All that is kept: the prelude and the window."""
@@ -246,6 +261,11 @@ class WindowSQLTrackerStore(SQLTrackerStore):
         """Not used: :meth:`save` publishes the new events itself."""
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        fresh = self._reconnecting(lambda: self._write(tracker))
+        publish(self.event_broker, tracker.sender_id, fresh)
+
+    def _write(self, tracker: DialogueStateTracker) -> List[Event]:
+        """Store the tracker's new events, moving the window; the new events."""
         sender_id = tracker.sender_id
         with self.session_scope() as session:
             row, rows = self._stored(session, sender_id, self.SQLEvent.id)
@@ -269,7 +289,7 @@ class WindowSQLTrackerStore(SQLTrackerStore):
                 else:
                     row.dropped, row.prelude = dropped, text
             session.commit()
-        publish(self.event_broker, sender_id, fresh)
+        return fresh
 
     def _row(self, sender_id: Text, event: Event) -> Dict[str, Any]:
         data = event.as_dict()

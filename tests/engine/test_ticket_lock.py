@@ -7,6 +7,8 @@ taking tickets at once never share one; the lock keeps Rasa's format."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 import redis
-from rasa.core.lock_store import RedisLockStore
+from rasa.core.lock_store import LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.engine.ticket_lock import WaitingRedisLockStore
@@ -137,3 +139,47 @@ def test_the_lock_keeps_rasas_format_both_ways() -> None:
         assert ours.get_lock(conversation) is None  # the last one leaves: the lock is gone
     finally:
         ours.delete_lock(conversation)
+
+
+def _redis_server(port: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            redis.Redis(port=port).ping()
+            return server
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+
+
+def test_a_message_during_a_redis_restart_waits_for_it() -> None:
+    """A Redis of the test's own restarts (down about a second): a ticket taken meanwhile is
+    taken once it is back instead of failing the message; Rasa's own store fails it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = EndpointConfig(type="x", url="127.0.0.1", port=port, db=0)
+    server = _redis_server(port)
+    try:
+        ours, rasas = WaitingRedisLockStore(config), RedisLockStore(host="127.0.0.1", port=port)
+        assert ours.issue_ticket("webchat:a", 60) == 0 and rasas.issue_ticket("webchat:b", 60) == 0
+        server.terminate()
+        server.wait(timeout=10)
+        with pytest.raises((redis.ConnectionError, LockError)):
+            rasas.issue_ticket("webchat:b", 60)
+        restarted = threading.Timer(1.0, lambda: servers.append(_redis_server(port)))
+        servers: list[subprocess.Popen[bytes]] = []
+        restarted.start()
+        started = time.monotonic()
+        assert ours.issue_ticket("webchat:a", 60) == 0  # a new Redis: the lock was lost
+        assert 0.9 <= time.monotonic() - started < 6
+        restarted.join()
+        server = servers[0]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

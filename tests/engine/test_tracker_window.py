@@ -234,3 +234,44 @@ def test_on_postgresql_the_same_and_a_second_engine_continues(
     finally:
         first.engine.dispose()
         second.engine.dispose()
+
+
+def test_on_postgresql_a_restart_between_messages_loses_nothing(database: str) -> None:
+    """PostgreSQL closes every connection (as a restart does) between two saves: the next read
+    and write each take a new connection and succeed; nothing is lost or published twice."""
+    domain = Domain.from_path(ROOT / "domain.yml")
+    broker = RecordingBroker()
+    store = sql_store(database, domain, broker)
+    admin = sa.create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        events: List[Event] = [ActionExecuted("action_listen"), UserUttered("m0"), BotUttered("r0")]
+        asyncio.run(store.save(DialogueStateTracker.from_events("s", events, domain.slots)))
+        with admin.connect() as connection:  # every pooled connection of the store, gone
+            closed = connection.execute(
+                sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": database},
+            ).scalar()
+        assert closed and closed >= 1
+        stored = asyncio.run(store.retrieve("s"))
+        assert stored is not None and [getattr(e, "text", None) for e in stored.events] == [
+            None, "m0", "r0"
+        ]  # fmt: skip
+        with admin.connect() as connection:
+            connection.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": database},
+            )
+        events += [ActionExecuted("action_listen"), UserUttered("m1"), BotUttered("r1")]
+        asyncio.run(store.save(DialogueStateTracker.from_events("s", events, domain.slots)))
+        assert [e.get("text") for e in broker.published if e["event"] != "action"] == [
+            "m0", "r0", "m1", "r1"
+        ]  # fmt: skip
+    finally:
+        store.engine.dispose()
+        admin.dispose()
