@@ -8,7 +8,7 @@ NO_TESTS_OK := || { code=$$?; [ $$code -eq 5 ] && echo "pytest: no tests in this
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: setup run run-scale serve train test lint typecheck unit unit-engine validate nlu-eval \
-	conversations e2e bench bench-scale clean import-padron import-transparency
+	conversations e2e bench bench-scale bench-faults clean import-padron import-transparency
 
 setup: .venv/.installed .venv-rasa/.installed
 
@@ -84,15 +84,21 @@ import-transparency: setup
 
 # Then the scale benchmark (issue 15: the topologies of `bot up [--scale N]` under locust, on
 # the machine's PostgreSQL, Redis and RabbitMQ), which writes its own section after bench.load
-# has rewritten the document.
+# has rewritten the document; then the fault runs (kill -9 and service restarts under load).
 bench: setup
 	$(PY) -m bench.load
 	$(PY) -m bench.scale
+	$(PY) -m bench.faults
 
 # The scale benchmark alone, its section of docs/benchmarks.md replaced in place:
 # make bench-scale [ARGS="--topologies 1,2 --users 10,50,200"]
 bench-scale: setup
 	$(PY) -m bench.scale $(ARGS)
+
+# The fault runs alone (restarts the machine's PostgreSQL, Redis and RabbitMQ), their section of
+# docs/benchmarks.md replaced in place: make bench-faults [ARGS="--faults gateway-1,redis"]
+bench-faults: setup
+	$(PY) -m bench.faults $(ARGS)
 
 clean:
 	rm -rf var/results var/tmp .pytest_cache .mypy_cache .ruff_cache

@@ -27,12 +27,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
-import random
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -45,6 +41,7 @@ import httpx
 from bench.load_driver import API_HEADERS, API_KEY
 from bench.scale_report import write_section
 from bench.scale_seed import create_database, drop_database, seed
+from bench.scale_stack import Stack
 from bench.scale_stats import (
     LONG,
     MEASURED,
@@ -53,18 +50,14 @@ from bench.scale_stats import (
     ProcessReading,
     cpu_ms_per_message,
     cpu_seconds,
-    read_backends,
     read_locust,
-    read_tree,
     rss_by_role,
 )
-from bot.ops import processes
 from bot.ops.settings import ROOT, Settings
 from bot.workbench.training import train
 
 RESULTS = ROOT / "var" / "results" / "bench" / "scale"
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1/postgres")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 #: Locust spawns the users over about this many seconds (then the warm-up starts).
 RAMP_SECONDS = 5.0
 
@@ -74,75 +67,6 @@ def topology_label(spec: str) -> str:
         return "single process (bot up)"
     n = int(spec)
     return f"{n} gateway{'s' * (n > 1)}, {n} engine{'s' * (n > 1)} (bot up --scale {n})"
-
-
-def port_block(count: int) -> int:
-    """The first of ``count`` consecutive loopback ports nothing listens on now."""
-    for _ in range(200):
-        first = random.randint(20_000, 60_000 - count)
-        try:
-            with contextlib.ExitStack() as held:
-                for port in range(first, first + count):
-                    held.enter_context(socket.socket()).bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-    raise RuntimeError(f"no {count} consecutive free ports")
-
-
-class Stack:
-    """One topology of ``python -m bot up`` on one database, started and stopped."""
-
-    def __init__(self, spec: str, database_url: str, run_id: str, log: Path) -> None:
-        self.spec, self.log = spec, log
-        scale = 1 if spec == "single" else int(spec)
-        first = port_block(3 * scale + 2)  # gateways (and nginx), engines, action servers
-        self.settings = Settings(
-            gateway_port=first,
-            rasa_url=f"http://127.0.0.1:{first + scale + 1}",
-            action_server_url=f"http://127.0.0.1:{first + 2 * scale + 1}",
-            rasa_token=uuid.uuid4().hex + uuid.uuid4().hex,
-            database_url=database_url,
-            redis_url=REDIS,
-            log_level="WARNING",
-            webchat_api_keys=[API_KEY],
-            # One conversation's own limit would throttle locust's long conversations.
-            limit_webchat_posts_per_session="1000000/minute",
-            event_broker_queue=f"bench_scale_{run_id}",
-            event_broker_exchange=f"bench-scale-{run_id}",
-        )
-        self.url = f"http://127.0.0.1:{first}"
-        self.child: processes.Child | None = None
-        self.seen: list[ProcessReading] = []
-
-    def start(self, timeout: float) -> float:
-        """Start it and wait until /health says ok; the seconds that took."""
-        command = [sys.executable, "-m", "bot", "up", "--timeout", str(timeout)]
-        if self.spec != "single":
-            command += ["--scale", self.spec]
-        started = time.monotonic()
-        env = processes.gateway_process_environ(self.settings)
-        self.child = processes.spawn("bot up", command, env, self.log)
-        processes.wait_healthy(self.url, timeout, [self.child])
-        return time.monotonic() - started
-
-    def readings(self, database: str) -> list[ProcessReading]:
-        """The topology's processes now, and PostgreSQL's for ``database``."""
-        assert self.child is not None
-        tree = read_tree(self.child.process.pid)
-        self.seen = tree or self.seen
-        return tree + read_backends(database)
-
-    def stop(self) -> None:
-        """``bot up`` stops its children on SIGTERM; any of them still there is killed."""
-        if self.child is None:
-            return
-        processes.stop([self.child], grace=60)
-        for reading in self.seen:
-            alive = read_tree(reading.pid)
-            if any((r.pid, r.started) == (reading.pid, reading.started) for r in alive):
-                os.kill(reading.pid, signal.SIGKILL)
-        self.child = None
 
 
 def measure(

@@ -278,6 +278,9 @@ http {{
       proxy_set_header Connection "";
       proxy_connect_timeout 2s;
       proxy_read_timeout 60s;
+      # Actions only look things up (the gateway keeps what changes), so a call whose action
+      # server died in the middle is sent again to another one instead of failing the message.
+      proxy_next_upstream error timeout non_idempotent;
     }}
   }}
 }}

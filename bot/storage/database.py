@@ -31,7 +31,11 @@ def create_engine(database_url: str) -> AsyncEngine:
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: a failed statement's error must not carry a citizen's message into logs.
-    engine = create_async_engine(database_url, hide_parameters=True)
+    # pool_pre_ping: a pooled connection a database server closed (a PostgreSQL restart) is
+    # replaced when taken, instead of failing the request that took it (SQLite has no server).
+    engine = create_async_engine(
+        database_url, hide_parameters=True, pool_pre_ping=url.get_backend_name() != "sqlite"
+    )
     if url.get_backend_name() == "sqlite":
         _sqlite_pragmas(engine.sync_engine)
     return engine

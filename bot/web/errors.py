@@ -9,6 +9,7 @@ error                            answer
 invalid JSON / request           400 ``invalid_json`` / 422 ``invalid_request`` (``details``)
 unknown path, wrong method       404 ``not_found``, 405 ``method_not_allowed``
 anything unexpected              500 ``internal_error`` (logged)
+the database out of reach        503 ``service_unavailable`` (``Retry-After``; a restart)
 ``LimitExceeded``                429 ``rate_limited`` (``retry_after``, ``Retry-After``)
 ``ChannelError``                 its status and code (a channel refused the request)
 ``ConsoleError``                 its status, code and extra fields (a route's own refusal)
@@ -39,6 +40,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.accounts.agents import AccountError
@@ -62,7 +64,11 @@ MESSAGES = {
     "method_not_allowed": "Método no permitido.",
     "internal_error": "Estamos teniendo problemas, intenta en un momento.",
     "body_too_large": "Tu mensaje es demasiado grande.",
+    "service_unavailable": "El servicio no está disponible en este momento. Intenta de nuevo en "
+    "unos segundos.",
 }
+#: Seconds a caller is asked to wait while the database is out of reach (a restart takes a few).
+UNAVAILABLE_RETRY_SECONDS = 5
 
 E = TypeVar("E", bound=Exception)
 
@@ -84,9 +90,41 @@ def console_refusal(exc: ConsoleError) -> JSONResponse:
     return refusal(exc.status, exc.code, exc.message, **exc.extra)
 
 
+def out_of_reach(exc: Exception) -> bool:
+    """Whether ``exc`` says the database (or another service) cannot be reached now, rather
+    than that a statement is wrong: a refused or dropped connection, a closed one, a server
+    shutting down or starting up (PostgreSQL's class 57 errors)."""
+    if isinstance(exc, ConnectionError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    cause = exc.orig.__cause__ if exc.orig is not None else None
+    return isinstance(cause, ConnectionError) or str(getattr(cause, "sqlstate", "")).startswith(
+        "57"
+    )
+
+
+def _unavailable_or_unexpected(exc: Exception) -> JSONResponse:
+    if out_of_reach(exc):
+        logger.warning("service out of reach: %s", type(exc).__name__)
+        return JSONResponse(
+            error_body("service_unavailable"),
+            status_code=503,
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
+        )
+    logger.error("unexpected database error: %s", type(exc).__name__, exc_info=exc)
+    return JSONResponse(error_body("internal_error"), status_code=500)
+
+
 def _refusals() -> dict[type[Exception], Callable[[Any], JSONResponse]]:
     """Each error class of the rooms and its answer."""
     return {
+        # Handled here (not by the catch-all below, which closes the client's connection): a
+        # balancer would count the dropped connection against the gateway.
+        DBAPIError: _unavailable_or_unexpected,
+        ConnectionError: _unavailable_or_unexpected,
         ConsoleError: console_refusal,
         ChannelError: lambda e: JSONResponse(error_body(e.code, e.message), status_code=e.status),
         LimitExceeded: lambda e: JSONResponse(

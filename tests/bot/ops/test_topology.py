@@ -182,6 +182,11 @@ def test_nginx_accepts_the_configuration(tmp_path: Path) -> None:
         "proxy_set_header X-Forwarded-For $remote_addr;",
     ):
         assert line in text
+    # A call cut off by a dying action server is sent to another (actions only look things
+    # up); a request a gateway took is never sent twice.
+    gateways, actions = text.split("proxy_pass http://action_servers;")
+    assert "proxy_next_upstream error timeout non_idempotent;" in actions
+    assert "proxy_next_upstream error timeout;" in gateways and "non_idempotent" not in gateways
 
 
 def test_the_compose_scale_profile_runs_the_same_processes() -> None:
