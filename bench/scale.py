@@ -3,8 +3,10 @@ of ``python -m bot up`` under a locust load, side by side in one run (issue 15).
 
 1. **Load**: for each topology (``--topologies``: ``single`` is ``bot up``, the single-process
    ``make run``; ``N`` is ``bot up --scale N``: N gateways, N Rasa engines, N action servers and
-   the event consumer behind nginx), on its own new PostgreSQL database (created, then dropped)
-   and the machine's Redis (and RabbitMQ, on a queue and exchange of this run, deleted after),
+   the event consumer behind nginx; ``GxE`` is G gateways in front of E engines, each with its
+   action server: ``1x2`` shows what a second engine brings alone), on its own new PostgreSQL
+   database (created, then dropped) and the machine's Redis (and RabbitMQ, on a queue and
+   exchange of this run, deleted after),
    locust (bench/locustfile.py) runs ``--users`` citizens each holding the Spanish 5-turn mix.
    After ``--warmup`` seconds, ``--duration`` seconds are measured: messages answered per
    second, p50/p95/p99, errors by reason, and CPU per message (the CPU time of every process
@@ -41,7 +43,7 @@ import httpx
 from bench.load_driver import API_HEADERS, API_KEY
 from bench.scale_report import write_section
 from bench.scale_seed import create_database, drop_database, seed
-from bench.scale_stack import Stack
+from bench.scale_stack import Stack, command_flags, counts
 from bench.scale_stats import (
     LONG,
     MEASURED,
@@ -63,10 +65,14 @@ RAMP_SECONDS = 5.0
 
 
 def topology_label(spec: str) -> str:
-    if spec == "single":
+    scale = counts(spec)
+    if scale is None:
         return "single process (bot up)"
-    n = int(spec)
-    return f"{n} gateway{'s' * (n > 1)}, {n} engine{'s' * (n > 1)} (bot up --scale {n})"
+    g, e = scale
+    return (
+        f"{g} gateway{'s' * (g > 1)}, {e} engine{'s' * (e > 1)} "
+        f"(bot up {' '.join(command_flags(spec))})"
+    )
 
 
 def measure(
@@ -286,8 +292,10 @@ def _numbers(text: str) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__)
-    parser.add_argument("--topologies", type=lambda t: t.split(","), default=["single", "1", "2"],
-                        help="comma list: single (bot up) or N (bot up --scale N)")  # fmt: skip
+    parser.add_argument("--topologies", type=lambda t: t.split(","),
+                        default=["single", "1", "1x2", "2"],
+                        help="comma list: single (bot up), N (bot up --scale N) or GxE (G "
+                        "gateways, E engines)")  # fmt: skip
     parser.add_argument("--users", type=_numbers, default=[10, 50, 200], help="comma list")
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds, not measured")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds measured")

@@ -37,23 +37,45 @@ def port_block(count: int) -> int:
     raise RuntimeError(f"no {count} consecutive free ports")
 
 
+def counts(spec: str) -> tuple[int, int] | None:
+    """A topology's gateways and engines: ``single`` is None (``bot up``), ``N`` is N of each
+    (``bot up --scale N``), ``GxE`` G gateways in front of E engines."""
+    if spec == "single":
+        return None
+    gateways, _, engines = spec.partition("x")
+    return int(gateways), int(engines or gateways)
+
+
+def command_flags(spec: str) -> list[str]:
+    """``bot up``'s flags for ``spec``."""
+    scale = counts(spec)
+    if scale is None:
+        return []
+    gateways, engines = scale
+    if gateways == engines:
+        return ["--scale", str(gateways)]
+    return ["--gateways", str(gateways), "--engines", str(engines)]
+
+
 class Stack:
     """One topology of ``python -m bot up`` on one database, started and stopped.
 
-    ``spec`` is ``single`` (``bot up``) or N (``bot up --scale N``); ``overrides`` are further
-    settings of every process (e.g. Messenger's credentials and the Graph API's address)."""
+    ``spec`` is ``single`` (``bot up``), N (``bot up --scale N``) or GxE (G gateways, E
+    engines); ``overrides`` are further settings of every process (e.g. Messenger's credentials
+    and the Graph API's address)."""
 
     def __init__(
         self, spec: str, database_url: str, run_id: str, log: Path, **overrides: Any
     ) -> None:
         self.spec, self.log = spec, log
-        scale = 1 if spec == "single" else int(spec)
-        first = port_block(3 * scale + 2)  # gateways (and nginx), engines, action servers
+        gateways, engines = counts(spec) or (1, 1)
+        # nginx and the gateways, the engines, nginx's action port and the action servers.
+        first = port_block(gateways + 2 * engines + 2)
         self.settings = Settings(
             **{
                 "gateway_port": first,
-                "rasa_url": f"http://127.0.0.1:{first + scale + 1}",
-                "action_server_url": f"http://127.0.0.1:{first + 2 * scale + 1}",
+                "rasa_url": f"http://127.0.0.1:{first + gateways + 1}",
+                "action_server_url": f"http://127.0.0.1:{first + gateways + engines + 1}",
                 "rasa_token": uuid.uuid4().hex + uuid.uuid4().hex,
                 "database_url": database_url,
                 "redis_url": REDIS,
@@ -76,8 +98,7 @@ class Stack:
         command = [sys.executable, "-m", "bot", "up", "--timeout", str(timeout)]
         if model is not None:
             command += ["--model", str(model)]
-        if self.spec != "single":
-            command += ["--scale", self.spec]
+        command += command_flags(self.spec)
         started = time.monotonic()
         env = processes.gateway_process_environ(self.settings)
         self.child = processes.spawn("bot up", command, env, self.log)

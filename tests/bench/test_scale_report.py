@@ -103,3 +103,18 @@ def test_the_issue_targets_are_judged_from_the_run() -> None:
     measured = [(m, ok) for _, m, ok in missed]
     assert measured[0] == ("1.21×", False)
     assert measured[2] == ("-20.0%", False)
+
+
+def test_two_engines_behind_one_gateway_are_what_the_target_compares_when_run() -> None:
+    results = _results(two_at_50=90.0, stored_throughput=48.0)
+    results["topologies"].append(
+        {
+            "spec": "1x2",
+            "label": "1 gateway, 2 engines",
+            "ready_seconds": 50,
+            "runs": [_run(50, 66.0, 800)],
+        }  # fmt: skip
+    )
+    measured = {t: m for t, m, _ in targets(results)}
+    assert measured["2 engines at 50 users ≥ 1.3× one engine's throughput"] == "1.14×"  # 66/58
+    assert measured["2 engines at 50 users: p95 ≤ 500 ms"] == "800 ms"
