@@ -113,7 +113,7 @@ def test_two_engines_behind_one_gateway_are_what_the_target_compares_when_run() 
             "label": "1 gateway, 2 engines",
             "ready_seconds": 50,
             "runs": [_run(50, 66.0, 800)],
-        }  # fmt: skip
+        }
     )
     measured = {t: m for t, m, _ in targets(results)}
     assert measured["2 engines at 50 users ≥ 1.3× one engine's throughput"] == "1.14×"  # 66/58
