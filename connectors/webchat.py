@@ -68,7 +68,12 @@ class WebchatRequest(BaseModel):
         description=f"The conversation, for integrators calling with {API_KEY_HEADER} "
         "(1–128 characters); ignored without a key (the session cookie decides)",
     )
-    message: str = Field(description="The citizen's text, or a button's payload")
+    message: str = Field(
+        # Some character other than blanks: what the validator below refuses, in the document.
+        json_schema_extra={"pattern": r"[^\s\x1c-\x1f]"},
+        description="The citizen's text, or a button's payload (up to the deployment's "
+        "WEBCHAT_MAX_MESSAGE_CHARS, 4096 by default: longer is a 413)",
+    )
     metadata: dict[str, Any] | None = Field(default=None, description="Free-form, stored")
 
     model_config = {"extra": "ignore", "strict": True}

@@ -12,25 +12,38 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from bot.accounts.agents import Role
+from bot.accounts.agents import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Role
 from bot.web.deps import Agents, Audit, ConsoleError, Current, Presence, RowId, require
 
 router = APIRouter(tags=["agent console"])
 
 
+# What the accounts check themselves, with their own codes and Spanish messages, is said in
+# the document (``json_schema_extra``) rather than checked twice.
+#: A password's length (it also needs 5 different characters, which a schema cannot say).
+PASSWORD: dict[str, Any] = {"minLength": MIN_PASSWORD_CHARS, "maxLength": MAX_PASSWORD_CHARS}
+#: A username as written (stored in lower case).
+USERNAME: dict[str, Any] = {"pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$"}
+#: A team's name (one of GET /api/admin/teams).
+TEAM = r"^[a-z][a-z0-9_]{0,39}$"
+
+
 class NewUser(BaseModel):
-    username: str = Field(min_length=2, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    username: str = Field(min_length=2, max_length=64, json_schema_extra=USERNAME)
+    password: str = Field(min_length=1, max_length=256, json_schema_extra=PASSWORD)
     role: Role = Role.AGENT
     display_name: str | None = Field(default=None, max_length=120)
-    team: str | None = Field(default=None, max_length=40)
+    team: str | None = Field(default=None, max_length=40, json_schema_extra={"pattern": TEAM})
 
 
 class UserChange(BaseModel):
     role: Role | None = None
-    team: str | None = Field(default=None, max_length=40)
+    #: "" takes the account out of its team.
+    team: str | None = Field(
+        default=None, max_length=40, json_schema_extra={"pattern": f"{TEAM}|^$"}
+    )
     active: bool | None = None
-    password: str | None = Field(default=None, max_length=256)
+    password: str | None = Field(default=None, max_length=256, json_schema_extra=PASSWORD)
     display_name: str | None = Field(default=None, max_length=120)
 
 

@@ -50,18 +50,25 @@ router = APIRouter(tags=["community events"])
 _YEARS = (2000, 2100)
 
 
+#: A moment as the document says it: a date-time of a year in ``_YEARS``.
+Moment = Annotated[
+    dt.datetime,
+    Field(json_schema_extra={"pattern": "^(20[0-9]{2}|2100)-"}),
+]
+
+
 class EventBody(BaseModel):
     """A new event, or an event's new version (every field)."""
 
     title: str = Field(min_length=1, max_length=160)
     kind: Literal["charla", "taller", "feria", "otro"] = "charla"
-    starts_at: dt.datetime
-    ends_at: dt.datetime | None = None
+    starts_at: Moment
+    ends_at: Moment | None = None
     place: str | None = Field(default=None, max_length=300)
     online_url: str | None = Field(default=None, max_length=500)
     capacity: int = Field(ge=1, le=MAX_CAPACITY)
     #: Until when citizens may sign up; without it, until the start.
-    registration_deadline: dt.datetime | None = None
+    registration_deadline: Moment | None = None
     description: str = Field(min_length=1, max_length=4000)
 
     @model_validator(mode="after")

@@ -16,7 +16,7 @@ import statistics
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -28,10 +28,10 @@ from bot.accounts.agents import Role
 from bot.conversation.channel import BUTTON_TITLE_KEY
 from bot.conversation.delivery import AGENT_KEY, AGENT_NAME_KEY
 from bot.handoff import events as console_events
-from bot.handoff.service import DESK_NOTICE, HandoffDesk
+from bot.handoff.service import DESK_NOTICE, MAX_TEXT_CHARS, HandoffDesk
 from bot.handoff.store import OPEN_STATES, State
 from bot.handoff.summary import summary
-from bot.knowledge.handoff_rules import EscalationError, OfficeHours
+from bot.knowledge.handoff_rules import WEEKDAYS, EscalationError, OfficeHours
 from bot.knowledge.search import KnowledgeSearch, sample_questions
 from bot.storage.time import utcnow
 from bot.web.deps import (
@@ -50,21 +50,38 @@ STATIC = Path(__file__).resolve().parents[1] / "web" / "console"
 NLU_DIR = Path(__file__).resolve().parents[2] / "data" / "nlu"
 
 
+# What the desk checks itself, with its own codes and Spanish messages, is said in the document
+# (``json_schema_extra``) rather than checked twice.
+#: A team's or a resolution's name (``bot/knowledge/handoff_rules.py``).
+NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+NAME: dict[str, Any] = {"pattern": NAME_PATTERN}
+#: Some character other than blanks, at most the desk's length (it strips blanks).
+TEXT: dict[str, Any] = {"maxLength": MAX_TEXT_CHARS, "pattern": r"[^\s\x1c-\x1f]"}
+#: Weekdays (mon..sun) to "HH:MM-HH:MM" in Lima time (a day ends at 24:00); {} means always open.
+OFFICE_HOURS: dict[str, Any] = {
+    "propertyNames": {"enum": list(WEEKDAYS)},
+    "additionalProperties": {
+        "type": "string",
+        "pattern": r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$",
+    },
+}
+
+
 class TextBody(BaseModel):
-    text: str = Field(min_length=1, max_length=20_000)
+    text: str = Field(min_length=1, max_length=20_000, json_schema_extra=TEXT)
 
 
 class TransferBody(BaseModel):
-    team: str | None = Field(default=None, max_length=40)
+    team: str | None = Field(default=None, max_length=40, json_schema_extra=NAME)
     agent_id: int | None = Field(default=None, ge=1, le=ROW_ID_MAX)
 
 
 class CloseBody(BaseModel):
-    resolution: str = Field(min_length=1, max_length=40)
+    resolution: str = Field(min_length=1, max_length=40, json_schema_extra=NAME)
 
 
 class NewTeam(BaseModel):
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    name: str = Field(pattern=NAME_PATTERN)
     label: str = Field(min_length=1, max_length=120)
 
 
@@ -367,7 +384,10 @@ async def office_hours(session: Current, desk: Desk) -> dict[str, Any]:
 
 @admin_router.put("/api/admin/office-hours")
 async def set_office_hours(
-    body: dict[str, str], session: Current, desk: Desk, audit: Audit
+    body: Annotated[dict[str, str], Body(json_schema_extra=OFFICE_HOURS)],
+    session: Current,
+    desk: Desk,
+    audit: Audit,
 ) -> dict[str, Any]:
     """Admins: weekdays (mon..sun) to "HH:MM-HH:MM" in Lima time; {} means always open."""
     require(session, Role.ADMIN)

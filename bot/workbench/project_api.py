@@ -80,7 +80,14 @@ async def download_project(session: Current, settings: AppSettings) -> Response:
     )
 
 
-@router.put("/api/admin/project.zip")
+#: The upload's body as the document says it: the zip's bytes (the route reads them itself).
+ZIP_BODY = {
+    "required": True,
+    "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+}
+
+
+@router.put("/api/admin/project.zip", openapi_extra={"requestBody": ZIP_BODY})
 async def upload_project(
     request: Request,
     session: Current,
