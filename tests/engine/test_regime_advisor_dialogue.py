@@ -20,8 +20,12 @@ from rasa.core.agent import Agent
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from tests.engine import model_stack
+
 #: Rasa warns about its own deprecations while it loads a model and domain.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
+#: The trained-model fixtures (tests/engine/model_stack.py).
+loop, action_server, agent = model_stack.loop, model_stack.action_server, model_stack.agent
 
 FORM = "asesor_regimen_form"
 #: More actions than a turn of the advisor needs (answer a side question, ask again, or finish

@@ -29,11 +29,14 @@ from bot.engine.tracker_window import (
     position,
     window,
 )
+from tests.engine import model_stack
 from tests.engine.model_stack import ROOT
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 #: Rasa warns about its own deprecations while it loads a model and domain.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
+#: The trained-model fixtures (tests/engine/model_stack.py).
+loop, action_server, agent = model_stack.loop, model_stack.action_server, model_stack.agent
 
 #: A long conversation with the load test's mix (data/nlu's phrasings), then the regime advisor
 #: begun after many turns, answered around a side question, the same question three times (the
