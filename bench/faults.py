@@ -70,7 +70,7 @@ from bot.ops.supervisor import read_status, status_path
 from bot.ops.topology import Topology, wait_ready, waiting_for
 from bot.workbench.training import train
 from connectors.meta import sign
-from tests.fakes.graph_api import FakeGraphApi
+from tests.fakes.graph_api import FakeGraphApi, messenger_message
 
 RESULTS = ROOT / "var" / "results" / "bench"
 #: Not bench.scale's Redis database: both may run on the machine at once.
@@ -229,19 +229,10 @@ async def web_citizen(http: httpx.AsyncClient, load: Load, index: int, pause: fl
             await asyncio.sleep(pause)
 
 
-def webhook(psid: str, mid: str, text: str) -> bytes:
-    return json.dumps({
-        "object": "page",
-        "entry": [{"id": "PAGE", "time": 1, "messaging": [
-            {"sender": {"id": psid}, "recipient": {"id": "PAGE"}, "timestamp": 1,
-             "message": {"mid": mid, "text": text}}]}],
-    }).encode()  # fmt: skip
-
-
 async def deliver(http: httpx.AsyncClient, url: str, psid: str, text: str) -> Posted:
     """Post one message's webhook until it gets a 200, as Meta does: the same body (same mid)
     again after 1, 2, 4… up to 15 seconds, for at most 10 minutes."""
-    body = webhook(psid, f"m_{psid}", text)
+    body = messenger_message(psid, f"m_{psid}", text)
     headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, SECRET)}
     first, attempts, delay = time.time(), 0, 1.0
     while time.time() - first < 600:

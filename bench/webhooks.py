@@ -30,7 +30,7 @@ from bot.ops import processes
 from bot.ops.settings import ROOT, Settings
 from bot.workbench.training import model_path, train
 from connectors.meta import sign
-from tests.fakes.graph_api import FakeGraphApi
+from tests.fakes.graph_api import FakeGraphApi, messenger_message
 
 RESULTS = ROOT / "var" / "results" / "bench"
 SECRET = "bench-app-secret"
@@ -40,15 +40,6 @@ TURNS = ["hola", "como saco mi ruc", "cuanto cuesta sacar el ruc", "que es la cl
 def _cpu(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _webhook(sender: str, mid: str, text: str) -> bytes:
-    return json.dumps({
-        "object": "page",
-        "entry": [{"id": "PAGE", "time": 1, "messaging": [
-            {"sender": {"id": sender}, "recipient": {"id": "PAGE"}, "timestamp": 1,
-             "message": {"mid": mid, "text": text}}]}],
-    }).encode()  # fmt: skip
 
 
 async def _post(http: httpx.AsyncClient, url: str, body: bytes) -> float:
@@ -70,7 +61,7 @@ async def burst(url: str, rate: int, seconds: float) -> list[float]:
             delay = started + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            body = _webhook(f"burst-{i % 50}", f"m_burst_{uuid.uuid4().hex}", "hola")
+            body = messenger_message(f"burst-{i % 50}", f"m_burst_{uuid.uuid4().hex}", "hola")
             tasks.append(asyncio.create_task(_post(http, url, body)))
         latencies = list(await asyncio.gather(*tasks))
     return latencies
@@ -84,7 +75,7 @@ async def conversations(url: str, graph: FakeGraphApi, users: int) -> list[float
         for turn, text in enumerate(TURNS):
             before = sum(1 for m in graph.messages() if m["recipient"]["id"] == sender)
             started = time.perf_counter()
-            await _post(http, url, _webhook(sender, f"m_{sender}_{turn}", text))
+            await _post(http, url, messenger_message(sender, f"m_{sender}_{turn}", text))
             while sum(1 for m in graph.messages() if m["recipient"]["id"] == sender) <= before:
                 await asyncio.sleep(0.002)
             latencies.append((time.perf_counter() - started) * 1000)

@@ -3,7 +3,6 @@ Graph API: a signed webhook in → the bot's answer arrives at the fake, within 
 
 from __future__ import annotations
 
-import json
 import signal
 from pathlib import Path
 
@@ -14,20 +13,11 @@ from bot.knowledge.articles import load_knowledge
 from bot.ops.settings import ROOT
 from connectors.meta import sign
 from tests.e2e.stack import Stack, stop
-from tests.fakes.graph_api import FakeGraphApi
+from tests.fakes.graph_api import FakeGraphApi, messenger_message
 
 pytestmark = pytest.mark.e2e
 KB = load_knowledge(ROOT / "data" / "knowledge")
 SECRET = "e2e-app-secret"
-
-
-def webhook(sender: str, mid: str, text: str) -> bytes:
-    return json.dumps({
-        "object": "page",
-        "entry": [{"id": "PAGE", "time": 1, "messaging": [
-            {"sender": {"id": sender}, "recipient": {"id": "PAGE"}, "timestamp": 1,
-             "message": {"mid": mid, "text": text}}]}],
-    }).encode()  # fmt: skip
 
 
 def deliver(stack: Stack, body: bytes) -> httpx.Response:
@@ -68,7 +58,7 @@ def test_a_webhook_is_answered_once_through_the_send_api_and_survives_a_restart(
         assert httpx.get(f"{stack.base_url}/health").json()["channels"]["messenger"] == "on"
 
         # Delivered three times (Meta retries when it doubts): answered once.
-        body = webhook("psid-1", "m_e2e_1", "hola buenas")
+        body = messenger_message("psid-1", "m_e2e_1", "hola buenas")
         for _ in range(3):
             assert deliver(stack, body).status_code == 200
         [sent] = graph.wait_for_messages(1)
@@ -82,7 +72,10 @@ def test_a_webhook_is_answered_once_through_the_send_api_and_survives_a_restart(
         # The platform fails after the 200, the gateway dies, then starts again: the answer
         # that was acknowledged but not delivered is sent exactly once.
         graph.fail_next(1, 500)
-        assert deliver(stack, webhook("psid-2", "m_e2e_2", "que es el ruc")).status_code == 200
+        assert (
+            deliver(stack, messenger_message("psid-2", "m_e2e_2", "que es el ruc")).status_code
+            == 200
+        )
         graph.wait_for_messages(2)  # the failed attempt
         children["gateway"].process.send_signal(signal.SIGKILL)
         children["gateway"].process.wait(timeout=10)

@@ -7,7 +7,6 @@ the engine's environment, Rasa's API closed without the token, no CORS on the en
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sqlite3
@@ -31,7 +30,7 @@ from bot.ops.settings import ROOT
 from bot.ops.supervisor import read_status, status_path
 from connectors.meta import sign
 from tests.e2e.stack import Stack
-from tests.fakes.graph_api import FakeGraphApi
+from tests.fakes.graph_api import FakeGraphApi, messenger_message
 
 pytestmark = pytest.mark.e2e
 KB = load_knowledge(ROOT / "data" / "knowledge")
@@ -142,9 +141,7 @@ def wait_until(
 
 
 def messenger_webhook(stack: Stack, sender: str, mid: str, text: str) -> httpx.Response:
-    body = json.dumps({"object": "page", "entry": [{"id": "PAGE", "time": 1, "messaging": [
-        {"sender": {"id": sender}, "recipient": {"id": "PAGE"}, "timestamp": 1,
-         "message": {"mid": mid, "text": text}}]}]}).encode()  # fmt: skip
+    body = messenger_message(sender, mid, text)
     return httpx.post(
         f"{stack.base_url}/webhooks/messenger", content=body, timeout=10,
         headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, SECRET)},

@@ -5,6 +5,7 @@ that records every call and answers with what the test asks for (errors, delays)
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -22,6 +23,16 @@ class Call:
     query: dict[str, str]
     body: dict[str, Any]
     at: float
+
+
+def messenger_message(sender: str, mid: str, text: str) -> bytes:
+    """What Meta posts to the Page's webhook for a Messenger message (to be signed)."""
+    return json.dumps({
+        "object": "page",
+        "entry": [{"id": "PAGE", "time": 1, "messaging": [
+            {"sender": {"id": sender}, "recipient": {"id": "PAGE"}, "timestamp": 1,
+             "message": {"mid": mid, "text": text}}]}],
+    }).encode()  # fmt: skip
 
 
 class FakeGraphApi(LocalServer):
