@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from bot.conversation.channel import (
     BUTTON_TITLE_KEY,
+    NOT_BLANK_PATTERN,
     BotMessage,
     Channel,
     ChannelError,
@@ -70,7 +71,7 @@ class WebchatRequest(BaseModel):
     )
     message: str = Field(
         # Some character other than blanks: what the validator below refuses, in the document.
-        json_schema_extra={"pattern": r"[^\s\x1c-\x1f]"},
+        json_schema_extra={"pattern": NOT_BLANK_PATTERN},
         description="The citizen's text, or a button's payload (up to the deployment's "
         "WEBCHAT_MAX_MESSAGE_CHARS, 4096 by default: longer is a 413)",
     )

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from bot.accounts.agents import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Role
+from bot.knowledge.handoff_rules import NAME_PATTERN
 from bot.web.deps import Agents, Audit, ConsoleError, Current, Presence, RowId, require
 
 router = APIRouter(tags=["agent console"])
@@ -24,8 +25,6 @@ router = APIRouter(tags=["agent console"])
 PASSWORD: dict[str, Any] = {"minLength": MIN_PASSWORD_CHARS, "maxLength": MAX_PASSWORD_CHARS}
 #: A username as written (stored in lower case).
 USERNAME: dict[str, Any] = {"pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$"}
-#: A team's name (one of GET /api/admin/teams).
-TEAM = r"^[a-z][a-z0-9_]{0,39}$"
 
 
 class NewUser(BaseModel):
@@ -33,14 +32,16 @@ class NewUser(BaseModel):
     password: str = Field(min_length=1, max_length=256, json_schema_extra=PASSWORD)
     role: Role = Role.AGENT
     display_name: str | None = Field(default=None, max_length=120)
-    team: str | None = Field(default=None, max_length=40, json_schema_extra={"pattern": TEAM})
+    team: str | None = Field(
+        default=None, max_length=40, json_schema_extra={"pattern": NAME_PATTERN}
+    )
 
 
 class UserChange(BaseModel):
     role: Role | None = None
     #: "" takes the account out of its team.
     team: str | None = Field(
-        default=None, max_length=40, json_schema_extra={"pattern": f"{TEAM}|^$"}
+        default=None, max_length=40, json_schema_extra={"pattern": f"{NAME_PATTERN}|^$"}
     )
     active: bool | None = None
     password: str | None = Field(default=None, max_length=256, json_schema_extra=PASSWORD)

@@ -18,6 +18,9 @@ from typing import Any
 BotMessage = dict[str, Any]
 #: Metadata key set when a message is a pressed button's payload: the button's title.
 BUTTON_TITLE_KEY = "button_title"
+#: A text that is not only blanks, as an OpenAPI ``pattern``: some character that ``str.strip``
+#: keeps (it also strips \x1c-\x1f, which a schema's ``\s`` does not match).
+NOT_BLANK_PATTERN = r"[^\s\x1c-\x1f]"
 
 
 def text_and_buttons(message: BotMessage) -> tuple[str, list[dict[str, Any]]]:

@@ -25,13 +25,13 @@ from starlette.types import Scope
 from bot.accounts import api as console_admin
 from bot.accounts import auth as console_auth
 from bot.accounts.agents import Role
-from bot.conversation.channel import BUTTON_TITLE_KEY
+from bot.conversation.channel import BUTTON_TITLE_KEY, NOT_BLANK_PATTERN
 from bot.conversation.delivery import AGENT_KEY, AGENT_NAME_KEY
 from bot.handoff import events as console_events
 from bot.handoff.service import DESK_NOTICE, MAX_TEXT_CHARS, HandoffDesk
 from bot.handoff.store import OPEN_STATES, State
 from bot.handoff.summary import summary
-from bot.knowledge.handoff_rules import WEEKDAYS, EscalationError, OfficeHours
+from bot.knowledge.handoff_rules import NAME_PATTERN, WEEKDAYS, EscalationError, OfficeHours
 from bot.knowledge.search import KnowledgeSearch, sample_questions
 from bot.storage.time import utcnow
 from bot.web.deps import (
@@ -52,11 +52,10 @@ NLU_DIR = Path(__file__).resolve().parents[2] / "data" / "nlu"
 
 # What the desk checks itself, with its own codes and Spanish messages, is said in the document
 # (``json_schema_extra``) rather than checked twice.
-#: A team's or a resolution's name (``bot/knowledge/handoff_rules.py``).
-NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+#: A team's or a resolution's name.
 NAME: dict[str, Any] = {"pattern": NAME_PATTERN}
 #: Some character other than blanks, at most the desk's length (it strips blanks).
-TEXT: dict[str, Any] = {"maxLength": MAX_TEXT_CHARS, "pattern": r"[^\s\x1c-\x1f]"}
+TEXT: dict[str, Any] = {"maxLength": MAX_TEXT_CHARS, "pattern": NOT_BLANK_PATTERN}
 #: Weekdays (mon..sun) to "HH:MM-HH:MM" in Lima time (a day ends at 24:00); {} means always open.
 OFFICE_HOURS: dict[str, Any] = {
     "propertyNames": {"enum": list(WEEKDAYS)},

@@ -25,7 +25,9 @@ FILE = "handoff.yml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_NAMES = dict(zip(WEEKDAYS, ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado",
                                  "domingo"), strict=True))  # fmt: skip
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+#: A topic's, team's or resolution's name.
+NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+_NAME = re.compile(NAME_PATTERN)
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
 
