@@ -34,6 +34,7 @@ from bot.community.events import (
 from bot.community.notices import EventNotices
 from bot.community.proposals import ProposalStore
 from bot.community.store import Change, EventStore
+from bot.conversation.channel import NOT_BLANK_PATTERN
 from bot.storage.time import utcnow
 from bot.web.deps import Audit, ConsoleError, Current, Knowledge, RowId, from_state, require
 
@@ -57,10 +58,24 @@ Moment = Annotated[
 ]
 
 
+#: What the draft's checks say of a place (``EventDraft.problems``), in the document: a place
+#: or a link to join online, not only blanks.
+PLACE_OR_LINK: dict[str, Any] = {
+    "anyOf": [
+        {"required": [field], "properties": {field: {"type": "string",
+                                                     "pattern": NOT_BLANK_PATTERN}}}
+        for field in ("place", "online_url")
+    ]
+}  # fmt: skip
+NOT_BLANK: dict[str, Any] = {"pattern": NOT_BLANK_PATTERN}
+
+
 class EventBody(BaseModel):
     """A new event, or an event's new version (every field)."""
 
-    title: str = Field(min_length=1, max_length=160)
+    model_config = {"json_schema_extra": PLACE_OR_LINK}
+
+    title: str = Field(min_length=1, max_length=160, json_schema_extra=NOT_BLANK)
     kind: Literal["charla", "taller", "feria", "otro"] = "charla"
     starts_at: Moment
     ends_at: Moment | None = None
@@ -69,7 +84,7 @@ class EventBody(BaseModel):
     capacity: int = Field(ge=1, le=MAX_CAPACITY)
     #: Until when citizens may sign up; without it, until the start.
     registration_deadline: Moment | None = None
-    description: str = Field(min_length=1, max_length=4000)
+    description: str = Field(min_length=1, max_length=4000, json_schema_extra=NOT_BLANK)
 
     @model_validator(mode="after")
     def _plausible_years(self) -> EventBody:
