@@ -24,6 +24,7 @@ from bot.community.attendees import attendees_csv
 from bot.community.events import (
     KINDS,
     MAX_CAPACITY,
+    WEB_ADDRESS_PATTERN,
     Event,
     EventDraft,
     Place,
@@ -80,7 +81,9 @@ class EventBody(BaseModel):
     starts_at: Moment
     ends_at: Moment | None = None
     place: str | None = Field(default=None, max_length=300)
-    online_url: str | None = Field(default=None, max_length=500)
+    online_url: str | None = Field(
+        default=None, max_length=500, json_schema_extra={"pattern": WEB_ADDRESS_PATTERN}
+    )
     capacity: int = Field(ge=1, le=MAX_CAPACITY)
     #: Until when citizens may sign up; without it, until the start.
     registration_deadline: Moment | None = None

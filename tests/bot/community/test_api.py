@@ -193,6 +193,7 @@ WRONG: list[tuple[dict[str, Any], str]] = [
     ({"ends_at": lima(3, hour=10).isoformat()}, "ends_before_start"),
     ({"place": "   "}, "place_missing"),
     ({"place": None, "online_url": "javascript:alert(1)"}, "url_invalid"),
+    ({"place": None, "online_url": "https://[::1"}, "url_invalid"),
     ({"title": "   "}, "title_missing"),
     ({"capacity": 0}, "invalid_request"),
     ({"capacity": 100_001}, "invalid_request"),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
-from bot.community.events import LIMA, from_lima, in_lima, when_text
+import pytest
+
+from bot.community.events import LIMA, WEB_ADDRESS_PATTERN, from_lima, in_lima, when_text
 from tests.bot.community.conftest import draft
 
 NOW = dt.datetime(2026, 12, 2, 15, 0, tzinfo=dt.UTC)
@@ -46,6 +49,45 @@ def test_each_problem_is_named() -> None:
     problems = draft(starts_at=past, ends_at=None, registration_deadline=past).problems(NOW)
     message = problems[0][2]
     assert message.startswith("La fecha y hora del evento ya pasaron")
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://us02web.zoom.us/j/81234567890?pwd=aBc123",
+        "https://meet.google.com/abc-defg-hij",
+        "http://www.sunat.gob.pe:8080/orientacion#taller",
+        "https://Teams.Microsoft.com/l/meetup-join/19%3ameeting",
+        "",  # no link
+    ],
+)
+def test_a_web_address_is_a_link(link: str) -> None:
+    starts = NOW + dt.timedelta(days=1)
+    assert codes(place="Lima", online_url=link, starts_at=starts,
+                 registration_deadline=starts) == []  # fmt: skip
+    assert re.search(WEB_ADDRESS_PATTERN, link)  # what the API's document says
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "javascript:alert(1)",
+        "ftp://x.pe",
+        "https://",
+        "https://:443/sala",
+        "www.sunat.gob.pe",
+        "HTTPS://ZOOM.US/J/1",
+        " https://zoom.us/j/1",
+        "https://zoom.us/j/1\n",
+        "https://zoom.us/j/1 sala 2",
+        "https://zoom.us/j/1\u00a0",
+        "https://[::1",  # once a ValueError from urlsplit
+    ],
+)
+def test_anything_else_is_refused_as_a_link(link: str) -> None:
+    starts = NOW + dt.timedelta(days=1)
+    assert codes(place="Lima", online_url=link, starts_at=starts,
+                 registration_deadline=starts) == ["url_invalid"]  # fmt: skip
 
 
 def test_lima_is_five_hours_behind_utc_all_year() -> None:
