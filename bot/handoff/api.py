@@ -71,6 +71,17 @@ class TextBody(BaseModel):
 
 
 class TransferBody(BaseModel):
+    """To a team or to an agent: exactly one of them (``HandoffDesk.transfer`` checks it)."""
+
+    model_config = {
+        "json_schema_extra": {
+            "oneOf": [
+                {"required": ["team"], "properties": {"team": {"type": "string"}}},
+                {"required": ["agent_id"], "properties": {"agent_id": {"type": "integer"}}},
+            ]
+        }
+    }
+
     team: str | None = Field(default=None, max_length=40, json_schema_extra=NAME)
     agent_id: int | None = Field(default=None, ge=1, le=ROW_ID_MAX)
 

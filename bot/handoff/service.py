@@ -308,6 +308,13 @@ class HandoffDesk(DeskPresence):
             raise HandoffError(404, "not_found", "No existe esa conversación.")
         if handoff.state == State.PENDING and not may_see(agent, handoff):
             raise HandoffError(403, "other_team", "Esta conversación es de otro equipo.")
+        if handoff.state == State.CLOSED:
+            raise HandoffError(409, "closed", "Esta conversación ya está cerrada.")
+        if handoff.state == State.CALLBACK:
+            raise HandoffError(
+                409, "callback", "Esta persona está dejando sus datos para que la contacten: "
+                "aparecerá en «Pedidos de contacto»."
+            )  # fmt: skip
         if handoff.state != State.PENDING:
             raise HandoffError(409, "already_claimed", "Otro asesor ya tomó esta conversación.")
         won = await self.store.change(

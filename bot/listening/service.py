@@ -183,7 +183,7 @@ class Listening:
         comment = await self._answerable(comment_id)
         if self._replies is None:
             raise ReplyError(
-                503, "channel_disabled", "El canal Messenger no está configurado: no se puede "
+                409, "channel_disabled", "El canal Messenger no está configurado: no se puede "
                 "responder en Facebook desde aquí."
             )  # fmt: skip
         if kind is ReplyKind.PUBLIC:

@@ -41,7 +41,7 @@ class TextBody(BaseModel):
 
 class ReplyBody(TextBody):
     #: The reply answers the ticket: it becomes «Respondida».
-    answered: bool = False
+    answered: bool = Field(default=False, strict=True)
 
 
 class StatusBody(BaseModel):

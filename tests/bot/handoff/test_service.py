@@ -219,6 +219,12 @@ async def test_out_of_hours_the_citizen_leaves_a_callback_request(world: World) 
     replies = await desk.escalate(conversation, "webchat", ASKED)
     assert "no hay asesores disponibles" in said(replies) and "nombre" in said(replies)
     [handoff] = await desk.store.listing([State.CALLBACK])
+    # Nobody takes it from the queue: it is not in the queue.
+    ana = await agent(desk, "beto")
+    with pytest.raises(HandoffError) as refused:
+        await desk.claim(handoff.id, ana)
+    assert (refused.value.status, refused.value.code) == (409, "callback")
+    assert "Pedidos de contacto" in refused.value.message
 
     def say(text: str) -> InboundMessage:
         return InboundMessage("webchat", "a", text, {})
@@ -239,6 +245,9 @@ async def test_out_of_hours_the_citizen_leaves_a_callback_request(world: World) 
     )  # fmt: skip
     stored = await desk.store.get(handoff.id)
     assert stored is not None and stored.state == State.CLOSED and stored.resolution == "callback"
+    with pytest.raises(HandoffError) as refused:
+        await desk.claim(handoff.id, ana)
+    assert (refused.value.status, refused.value.code) == (409, "closed")
 
 
 async def test_office_hours_decide_between_queue_and_callback(world: World) -> None:

@@ -198,7 +198,7 @@ async def test_without_messenger_nothing_can_be_answered(engine: AsyncEngine) ->
     await listening.accept([feed_comment("1_1", "hola")])
     with pytest.raises(ReplyError) as refused:
         await listening.reply(await only_id(listening), ReplyKind.PUBLIC, "Hola", 1)
-    assert (refused.value.status, refused.value.code) == (503, "channel_disabled")
+    assert (refused.value.status, refused.value.code) == (409, "channel_disabled")
     with pytest.raises(ReplyError) as missing:
         await listening.dismiss(999)
     assert missing.value.status == 404

@@ -1,7 +1,10 @@
 """Every operation of the gateway's OpenAPI document, fuzzed with schemathesis (valid and invalid
 parameters and bodies) five times: anonymously, as a citizen holding a web chat session, and
 signed in to the console as an agent, a supervisor and an administrator, destructive operations
-included (the stack is thrown away: tests/bot/web/fuzz_stack.py). Whatever a caller sends:
+included (the stack is thrown away: tests/bot/web/fuzz_stack.py), on a stack seeded with a row
+behind each kind of id (handoffs waiting for an agent, tickets, events with a place taken,
+comments, a model), so that the fuzzed ids reach the routes past "not found". Whatever a caller
+sends:
 
 - the answer is never a server error (5xx);
 - a request the document says is valid is not refused as malformed (``positive_data_acceptance``:
@@ -50,6 +53,7 @@ from tests.bot.web.fuzz_stack import (
     citizen_headers,
     disposable_gateway,
     document,
+    seed,
 )
 
 MAX_EXAMPLES = 15
@@ -141,6 +145,7 @@ FUZZ_ANONYMOUS = settings(FUZZ, max_examples=ANONYMOUS_EXAMPLES)
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     with disposable_gateway(tmp_path_factory.mktemp("fuzz")) as app:
+        seed(app)
         yield app
 
 
