@@ -76,8 +76,8 @@ class TransferBody(BaseModel):
     model_config = {
         "json_schema_extra": {
             "oneOf": [
-                {"required": ["team"], "properties": {"team": {"type": "string"}}},
-                {"required": ["agent_id"], "properties": {"agent_id": {"type": "integer"}}},
+                {"required": [field], "properties": {field: {"not": {"type": "null"}}}}
+                for field in ("team", "agent_id")
             ]
         }
     }
